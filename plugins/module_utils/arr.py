@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Radarr / Sonarr (``/api/v3``) client: history and queue, every page, fail closed.
+
+A partial answer must never drive a deletion, so any page that fails raises and the caller stops.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+from xml.etree import ElementTree
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.http import HttpClient, ServiceError
+
+EVENT_GRABBED = 1
+EVENT_IMPORTED = 3
+KINDS = ("radarr", "sonarr")
+
+
+class ArrError(ServiceError):
+    pass
+
+
+def api_key_from_config_xml(path):
+    """Read ``<ApiKey>`` from a Radarr/Sonarr ``config.xml``."""
+    if not os.path.exists(path):
+        raise ArrError("api_key_file %s does not exist" % path)
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError) as exc:
+        raise ArrError("api_key_file %s is not a readable config.xml: %s" % (path, exc))
+    node = root.find("ApiKey")
+    if node is None or not (node.text or "").strip():
+        raise ArrError("api_key_file %s has no <ApiKey>" % path)
+    return node.text.strip()
+
+
+class ArrClient:
+    def __init__(self, name, kind, url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=3,
+                 backoff=1.0):
+        if kind not in KINDS:
+            raise ArrError("%s: type must be radarr or sonarr, not %r" % (name, kind))
+        self.name = name
+        self.kind = kind
+        self.http = HttpClient(url, name, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                               retries=retries, backoff=backoff,
+                               default_headers={"X-Api-Key": api_key, "Accept": "application/json"})
+
+    def close(self):
+        self.http.close()
+
+    def get(self, path, query=None):
+        resp = self.http.request("GET", path, query=query)
+        if resp.status == 401:
+            raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
+        if resp.status != 200:
+            raise ArrError("%s: GET %s answered HTTP %s %s" % (self.name, path, resp.status, resp.reason), resp.status)
+        try:
+            return json.loads(resp.body.decode("utf-8"))
+        except ValueError:
+            raise ArrError("%s: GET %s did not answer JSON (is %s really %s?)"
+                           % (self.name, path, self.http.describe(), self.kind))
+
+    def paged(self, path, query, page_size=1000):
+        """Every record of a paged ``/api/v3`` resource. Sorted by date, newest first, so records added
+        while reading push older ones onto later pages (read twice, never skipped)."""
+        records = []
+        page = 1
+        total = None
+        while True:
+            params = dict(query)
+            params.update({"page": page, "pageSize": page_size})
+            data = self.get(path, params)
+            if not isinstance(data, dict) or not isinstance(data.get("records", []), list) \
+                    or not isinstance(data.get("totalRecords", 0), int):
+                raise ArrError("%s: %s page %d is not a paging envelope" % (self.name, path, page))
+            batch = data.get("records") or []
+            total = data.get("totalRecords", 0)
+            records.extend(batch)
+            if not batch or page * page_size >= total:
+                break
+            page += 1
+        if len(records) < total:
+            raise ArrError("%s: %s reported %d records but only %d could be read"
+                           % (self.name, path, total, len(records)))
+        return records, page
+
+    def history(self, event_types=(EVENT_GRABBED, EVENT_IMPORTED), page_size=1000):
+        query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types)}
+        return self.paged("/api/v3/history", query, page_size)
+
+    def queue(self, page_size=1000):
+        include = "includeUnknownMovieItems" if self.kind == "radarr" else "includeUnknownSeriesItems"
+        return self.paged("/api/v3/queue", {include: "true"}, page_size)

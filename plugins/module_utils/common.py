@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs shared by the modules; they mirror the doc fragments in plugins/doc_fragments."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import env_fallback
+
+
+def rtorrent_argument_spec():
+    return dict(
+        rtorrent_url=dict(type="str", required=True, fallback=(env_fallback, ["RTORRENT_URL"])),
+        rtorrent_username=dict(type="str", fallback=(env_fallback, ["RTORRENT_USERNAME"])),
+        rtorrent_password=dict(type="str", no_log=True, fallback=(env_fallback, ["RTORRENT_PASSWORD"])),
+        rtorrent_validate_certs=dict(type="bool", default=True),
+        rtorrent_ca_path=dict(type="path"),
+        rtorrent_timeout=dict(type="int", default=60),
+    )
+
+
+def rtorrent_client(module):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    params = module.params
+    return RTorrentClient(params["rtorrent_url"], username=params["rtorrent_username"],
+                          password=params["rtorrent_password"], validate_certs=params["rtorrent_validate_certs"],
+                          ca_path=params["rtorrent_ca_path"], timeout=params["rtorrent_timeout"])
+
+
+def sftp_argument_spec():
+    return dict(
+        sftp_host=dict(type="str"),
+        sftp_port=dict(type="int", default=22),
+        sftp_username=dict(type="str"),
+        sftp_password=dict(type="str", no_log=True),
+        sftp_key_file=dict(type="path"),
+        sftp_known_hosts=dict(type="path"),
+    )
+
+
+def arr_instances_spec():
+    return dict(
+        instances=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            type=dict(type="str", required=True, choices=["radarr", "sonarr"]),
+            url=dict(type="str", required=True),
+            api_key=dict(type="str", no_log=True),
+            api_key_file=dict(type="path"),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            timeout=dict(type="int", default=30),
+        ), mutually_exclusive=[("api_key", "api_key_file")], required_one_of=[("api_key", "api_key_file")]),
+    )
+
+
+def arr_client(instance):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient, api_key_from_config_xml
+    key = instance["api_key"] or api_key_from_config_xml(instance["api_key_file"])
+    return ArrClient(instance["name"], instance["type"], instance["url"], key,
+                     validate_certs=instance["validate_certs"], ca_path=instance["ca_path"],
+                     timeout=instance["timeout"])

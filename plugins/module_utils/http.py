@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small HTTP/1.1 client on the standard library, shared by every service client of the collection.
+
+Why not ``open_url``: the seedbox speaks HTTP Digest, and urllib's digest handler redoes the 401 handshake
+for every request on a new connection. This client keeps one keep-alive connection per endpoint, answers
+the server's challenge once (Digest or Basic, whichever the server asks for) and then authenticates every
+following request up front, re-answering only when the server says the nonce is stale.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+import os
+import re
+import socket
+import ssl
+import time
+
+try:
+    from http.client import HTTPConnection, HTTPSConnection, HTTPException
+    from urllib.parse import urlsplit, urlencode, quote
+except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
+    HTTPConnection = HTTPSConnection = HTTPException = None
+
+USER_AGENT = "mediaops.servarr (Ansible collection)"
+
+
+class ServiceError(Exception):
+    """A service answered in a way that means: stop, change nothing."""
+
+    def __init__(self, message, status=None):
+        super(ServiceError, self).__init__(message)
+        self.status = status
+
+
+class AuthError(ServiceError):
+    pass
+
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+    def header(self, name, default=None):
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return default
+
+
+def parse_challenge(value):
+    """Split a WWW-Authenticate value into (scheme, params). Only the first challenge is used."""
+    value = (value or "").strip()
+    scheme, _sep, rest = value.partition(" ")
+    params = {}
+    for match in re.finditer(r'([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^,\s]+)', rest):
+        key = match.group(1).lower()
+        params[key] = match.group(3) if match.group(3) is not None else match.group(2)
+        if match.group(3) is not None:
+            params[key] = re.sub(r"\\(.)", r"\1", params[key])
+    return scheme.lower(), params
+
+
+class DigestState:
+    """RFC 7616 client state for one realm: MD5 / SHA-256 (and -sess), qop=auth."""
+
+    _HASHES = {"md5": hashlib.md5, "sha-256": hashlib.sha256}
+
+    def __init__(self, username, password, params):
+        self.username = username
+        self.password = password
+        self.params = params
+        self.nonce_count = 0
+        algorithm = params.get("algorithm", "MD5").lower()
+        self.sess = algorithm.endswith("-sess")
+        base = algorithm[:-5] if self.sess else algorithm
+        if base not in self._HASHES:
+            raise AuthError("server asks for an unsupported digest algorithm %r" % params.get("algorithm"))
+        self.algorithm = params.get("algorithm", "MD5")
+        self._hash = self._HASHES[base]
+        qops = [q.strip() for q in params.get("qop", "").split(",") if q.strip()]
+        if qops and "auth" not in qops:
+            raise AuthError("server asks for an unsupported digest qop %r" % params.get("qop"))
+        self.qop = "auth" if qops else None
+
+    def _h(self, text):
+        return self._hash(text.encode("utf-8")).hexdigest()
+
+    def header(self, method, uri):
+        self.nonce_count += 1
+        nonce = self.params.get("nonce", "")
+        realm = self.params.get("realm", "")
+        cnonce = hashlib.sha256(os.urandom(16)).hexdigest()[:16]
+        nc = "%08x" % self.nonce_count
+        ha1 = self._h("%s:%s:%s" % (self.username, realm, self.password))
+        if self.sess:
+            ha1 = self._h("%s:%s:%s" % (ha1, nonce, cnonce))
+        ha2 = self._h("%s:%s" % (method, uri))
+        if self.qop:
+            response = self._h("%s:%s:%s:%s:%s:%s" % (ha1, nonce, nc, cnonce, self.qop, ha2))
+        else:
+            response = self._h("%s:%s:%s" % (ha1, nonce, ha2))
+        parts = [
+            'username="%s"' % self.username.replace("\\", "\\\\").replace('"', '\\"'),
+            'realm="%s"' % realm,
+            'nonce="%s"' % nonce,
+            'uri="%s"' % uri,
+            'response="%s"' % response,
+            "algorithm=%s" % self.algorithm,
+        ]
+        if "opaque" in self.params:
+            parts.append('opaque="%s"' % self.params["opaque"])
+        if self.qop:
+            parts.extend(["qop=%s" % self.qop, "nc=%s" % nc, 'cnonce="%s"' % cnonce])
+        return "Digest " + ", ".join(parts)
+
+
+def make_ssl_context(validate_certs=True, ca_path=None):
+    if not validate_certs:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_path:
+        if not os.path.exists(ca_path):
+            raise ServiceError("ca_path %s does not exist" % ca_path)
+        return ssl.create_default_context(cafile=ca_path)
+    return ssl.create_default_context()
+
+
+class HttpClient:
+    """One endpoint (scheme://host:port), one keep-alive connection, negotiated auth."""
+
+    def __init__(self, base_url, service, username=None, password=None, validate_certs=True, ca_path=None,
+                 timeout=30, retries=3, backoff=1.0, default_headers=None):
+        parts = urlsplit(base_url or "")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ServiceError("%s: %r is not an http:// or https:// URL" % (service, base_url))
+        if parts.username or parts.password:
+            raise ServiceError("%s: put credentials in the username/password options, not in the URL" % service)
+        self.service = service
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        try:
+            self.port = parts.port
+        except ValueError:
+            raise ServiceError("%s: %r has an invalid port" % (service, base_url))
+        self.base_path = parts.path.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.default_headers = dict(default_headers or {})
+        self._context = make_ssl_context(validate_certs, ca_path) if self.scheme == "https" else None
+        self._conn = None
+        self._auth_scheme = None
+        self._digest = None
+        self.request_count = 0
+
+    # -- connection -------------------------------------------------------------------------------------
+    def _connection(self):
+        if self._conn is None:
+            if self.scheme == "https":
+                self._conn = HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._context)
+            else:
+                self._conn = HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self._conn
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _send_once(self, method, path, body, headers):
+        conn = self._connection()
+        self.request_count += 1
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except Exception:
+            self.close()
+            raise
+        if (resp.getheader("Connection") or "").lower() == "close":
+            self.close()
+        return Response(resp.status, resp.reason, resp.getheaders(), data)
+
+    def _send(self, method, path, body, headers):
+        """Send on the kept-alive connection; a connection the server closed meanwhile is reopened once."""
+        reused = self._conn is not None
+        try:
+            return self._send_once(method, path, body, headers)
+        except (HTTPException, ConnectionError) as exc:
+            if not reused or isinstance(exc, ConnectionRefusedError):
+                raise
+            return self._send_once(method, path, body, headers)
+
+    # -- auth -----------------------------------------------------------------------------------------------
+    def _auth_header(self, method, path):
+        if self._auth_scheme == "basic":
+            token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode("utf-8")).decode("ascii")
+            return "Basic " + token
+        if self._auth_scheme == "digest":
+            return self._digest.header(method, path)
+        return None
+
+    def _answer_challenge(self, resp):
+        """Pick the auth scheme from a 401. Returns True if a retry with credentials makes sense."""
+        if not self.username:
+            return False
+        scheme, params = parse_challenge(resp.header("WWW-Authenticate"))
+        if scheme == "digest":
+            stale = params.get("stale", "").lower() == "true"
+            first = self._auth_scheme != "digest"
+            self._auth_scheme = "digest"
+            self._digest = DigestState(self.username, self.password or "", params)
+            return first or stale
+        if scheme == "basic":
+            first = self._auth_scheme != "basic"
+            self._auth_scheme = "basic"
+            return first
+        return False
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def url_path(self, path, query=None):
+        full = self.base_path + (path if path.startswith("/") or not path else "/" + path)
+        full = quote(full or "/", safe="/:@!$&'()*+,;=-._~%")
+        if query:
+            full += "?" + urlencode(query, doseq=True)
+        return full
+
+    def describe(self):
+        port = ":%d" % self.port if self.port else ""
+        return "%s://%s%s%s" % (self.scheme, self.host, port, self.base_path)
+
+    def request(self, method, path, query=None, body=None, headers=None, idempotent=None):
+        """Send a request; returns Response. Retries transient failures (connection errors, 5xx on
+        idempotent requests) with exponential backoff. Never raises on HTTP status: callers decide."""
+        full = self.url_path(path, query)
+        all_headers = {"User-Agent": USER_AGENT}
+        all_headers.update(self.default_headers)
+        all_headers.update(headers or {})
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD")
+        attempt = 0
+        challenges = 0
+        while True:
+            auth = self._auth_header(method, full)
+            if auth:
+                all_headers["Authorization"] = auth
+            try:
+                resp = self._send(method, full, body, all_headers)
+            except ssl.SSLError as exc:
+                raise ServiceError("%s: TLS failure talking to %s: %s (give the seedbox's CA with ca_path)"
+                                   % (self.service, self.describe(), exc))
+            except (socket.timeout, OSError, HTTPException) as exc:
+                if attempt < self.retries and (idempotent or isinstance(exc, ConnectionRefusedError)):
+                    attempt += 1
+                    time.sleep(self.backoff * (2 ** (attempt - 1)))
+                    continue
+                raise ServiceError("%s: cannot reach %s: %s" % (self.service, self.describe(), exc or type(exc).__name__))
+            if resp.status == 401 and challenges < 2 and self._answer_challenge(resp):
+                challenges += 1
+                continue
+            if resp.status >= 500 and idempotent and attempt < self.retries:
+                attempt += 1
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+                continue
+            return resp

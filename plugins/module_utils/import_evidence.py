@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic: which info-hashes have Radarr/Sonarr really imported?
+
+Evidence required (UPSTREAM.md): an import recorded *after the latest grab* of that hash in the same
+instance, and the hash absent from every instance's queue (a season pack stays queued until every
+episode is imported). Download ids that are not BitTorrent v1 info-hashes (usenet, blackhole) are ignored.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from datetime import datetime, timedelta
+
+HASH_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+GRAB_EVENTS = ("grabbed",)
+IMPORT_EVENTS = ("downloadFolderImported",)
+
+
+def normalize_hash(download_id):
+    """Upper-case info-hash, or None for an id that is not a v1 info-hash."""
+    if not isinstance(download_id, str):
+        return None
+    value = download_id.strip()
+    if HASH_RE.match(value):
+        return value.upper()
+    return None
+
+
+def parse_date(text):
+    """Sortable UTC tuple for the ISO-8601 dates .NET writes (7 fractional digits, Z or offset)."""
+    match = _DATE_RE.match(text or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second, frac, zone = match.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset_minutes = sign * (int(digits[:2]) * 60 + int(digits[2:]))
+        stamp = stamp - timedelta(minutes=offset_minutes)
+    return stamp
+
+
+def _event_key(record):
+    return (parse_date(record.get("date")) or datetime.min, record.get("id") or 0)
+
+
+def evaluate(instances):
+    """Decide from raw records.
+
+    ``instances``: list of dicts ``{name, history: [records], queue: [records]}``.
+    Returns a dict with ``imported`` (sorted hashes), ``queued``, ``regrabbed`` (imported once, grabbed again
+    since), ``evidence`` {hash: {...}} and per-instance ``stats``.
+    """
+    per_hash = {}  # hash -> instance name -> {"grab": key/record, "import": key/record}
+    queued = {}
+    stats = []
+    for inst in instances:
+        name = inst["name"]
+        counts = {"name": name, "history_records": len(inst["history"]), "queue_records": len(inst["queue"]),
+                  "grabs": 0, "imports": 0, "ignored_ids": 0, "undated": 0}
+        for record in inst["history"]:
+            event = record.get("eventType")
+            if event not in GRAB_EVENTS and event not in IMPORT_EVENTS:
+                continue
+            torrent_hash = normalize_hash(record.get("downloadId"))
+            if torrent_hash is None:
+                if record.get("downloadId"):
+                    counts["ignored_ids"] += 1
+                continue
+            if parse_date(record.get("date")) is None:
+                counts["undated"] += 1
+            slot = per_hash.setdefault(torrent_hash, {}).setdefault(name, {"grab": None, "import": None})
+            kind = "grab" if event in GRAB_EVENTS else "import"
+            counts["grabs" if kind == "grab" else "imports"] += 1
+            if slot[kind] is None or _event_key(record) > _event_key(slot[kind]):
+                slot[kind] = record
+        for record in inst["queue"]:
+            torrent_hash = normalize_hash(record.get("downloadId"))
+            if torrent_hash is not None:
+                queued.setdefault(torrent_hash, set()).add(name)
+        stats.append(counts)
+
+    imported, regrabbed, evidence = [], [], {}
+    for torrent_hash, by_instance in per_hash.items():
+        proof = None
+        safe = True
+        for name, slot in by_instance.items():
+            grab, imp = slot["grab"], slot["import"]
+            if imp is None:
+                continue
+            if parse_date(imp.get("date")) is None:
+                safe = False  # an import we cannot place in time proves nothing
+                continue
+            if grab is not None and _event_key(grab) >= _event_key(imp):
+                safe = False
+                regrabbed.append(torrent_hash)
+                continue
+            proof = {"instance": name, "imported_at": imp.get("date"), "source_title": imp.get("sourceTitle"),
+                     "imported_path": (imp.get("data") or {}).get("importedPath"),
+                     "last_grab_at": grab.get("date") if grab else None}
+        # every instance that grabbed this hash must have imported it after the grab
+        for name, slot in by_instance.items():
+            if slot["grab"] is not None and slot["import"] is None:
+                safe = False
+        if proof and safe and torrent_hash not in queued:
+            imported.append(torrent_hash)
+            evidence[torrent_hash] = proof
+    return {
+        "imported": sorted(imported),
+        "queued": sorted(queued),
+        "queued_by": dict((h, sorted(names)) for h, names in queued.items()),
+        "regrabbed": sorted(set(regrabbed)),
+        "evidence": evidence,
+        "stats": stats,
+    }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian 12 machine (as root or with sudo):
+# the real services of the lab from Debian's packages, and a Python venv with Ansible and the test tools.
+# Idempotent and quick when everything is already there. Prints the venv's path last.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SERVARR_VENV:-$HOME/.cache/mediaops-servarr/venv}"
+PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "bootstrap: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+stamp="$VENV/.requirements.sha"
+want="$(sha256sum "$REPO/tests/requirements.txt" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: creating $VENV" >&2
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" >&2
+  # (the grep drops pip's warnings about this machine's unused local index folders)
+  "$VENV/bin/pip" install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
+  "$VENV/bin/pip" install -q -r "$REPO/tests/requirements.txt" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
+  "$VENV/bin/python" -c "import ansible, paramiko, pytest, jsonschema" >&2
+  echo "$want" > "$stamp"
+fi
+
+# ansible-test downloads a pip bootstrap script from a host these machines cannot reach; give it a stand-in
+# that bootstraps pip from the interpreter's own ensurepip (see ENVIRONMENT.md).
+cache="$HOME/.ansible/test/cache"
+mkdir -p "$cache"
+for ver in 24_2 25_0 25_1 25_2 25_3; do
+  cat > "$cache/get_pip_${ver}.py" <<'PY'
+import ensurepip, os, subprocess, sys
+ensurepip.bootstrap()
+for var in ("PIP_CONFIG_FILE", "ENSUREPIP_OPTIONS"):
+    os.environ.pop(var, None)
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+if args:
+    subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
+PY
+done
+echo "$VENV"

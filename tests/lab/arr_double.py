@@ -1,0 +1,129 @@
+"""Radarr / Sonarr test double: the parts of ``/api/v3`` the collection uses, as the real apps answer them.
+
+Follows the official OpenAPI documents in ../shared/specs (the tests validate every answer against them):
+camelCase JSON, enums as camelCase strings, null fields left out, ``page``/``pageSize`` paging with
+``pageSize`` defaulting to 10, ``eventType`` repeatable, ``downloadId`` matched exactly, and 401 with an
+empty body for a missing or wrong key. Its state is a JSON file, re-read when it changes, so tests can
+change records or inject faults (``faults``) while it runs:
+
+    {"kind": "radarr", "api_key": "...", "history": [...], "queue": [...], "movies": [...], "tags": [...],
+     "faults": {"history_page_status": {"2": 500}, "delay_ms": 0}}
+
+Run: ``python3 arr_double.py STATE_FILE PORT``.
+"""
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+_lock = threading.Lock()
+_cache = {"mtime": None, "state": None}
+
+
+def load_state(path):
+    with _lock:
+        mtime = os.stat(path).st_mtime_ns
+        if _cache["mtime"] != mtime:
+            with open(path) as handle:
+                _cache["state"] = json.load(handle)
+            _cache["mtime"] = mtime
+        return _cache["state"]
+
+
+def page_of(records, query, default_sort="date"):
+    page = int(query.get("page", ["1"])[0])
+    size = int(query.get("pageSize", ["10"])[0])
+    sort_key = query.get("sortKey", [default_sort])[0]
+    direction = query.get("sortDirection", ["descending"])[0]
+    ordered = sorted(records, key=lambda r: (r.get(sort_key) or "", r.get("id", 0)),
+                     reverse=(direction != "ascending"))
+    start = (page - 1) * size
+    return {"page": page, "pageSize": size, "sortKey": sort_key, "sortDirection": direction,
+            "totalRecords": len(records), "records": ordered[start:start + size]}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Kestrel"
+
+    def log_message(self, fmt, *args):  # keep test output quiet
+        pass
+
+    def _send(self, status, payload=None):
+        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorised(self, state, query):
+        key = self.headers.get("X-Api-Key") or query.get("apikey", [None])[0]
+        auth = self.headers.get("Authorization") or ""
+        if auth.startswith("Bearer "):
+            key = auth[7:]
+        return key == state["api_key"]
+
+    def do_GET(self):
+        state = load_state(self.server.state_path)
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        faults = state.get("faults") or {}
+        if faults.get("delay_ms"):
+            time.sleep(faults["delay_ms"] / 1000.0)
+        if parts.path == "/ping":
+            return self._send(200, {"status": "OK"})
+        if not self._authorised(state, query):
+            return self._send(401)
+        self.server.counts[parts.path] = self.server.counts.get(parts.path, 0) + 1
+        if parts.path == "/api/v3/history":
+            page = query.get("page", ["1"])[0]
+            status = (faults.get("history_page_status") or {}).get(page)
+            if status:
+                return self._send(int(status), {"message": "injected fault"})
+            records = state.get("history", [])
+            events = query.get("eventType")
+            if events:
+                wanted = set(int(e) for e in events)
+                records = [r for r in records if self.server.event_numbers.get(r["eventType"]) in wanted]
+            if "downloadId" in query:
+                records = [r for r in records if r.get("downloadId") == query["downloadId"][0]]
+            return self._send(200, page_of(records, query))
+        if parts.path == "/api/v3/queue":
+            return self._send(200, page_of(state.get("queue", []), query, default_sort="timeleft"))
+        if parts.path == "/api/v3/system/status":
+            return self._send(200, {"appName": state["kind"].capitalize(), "version": state.get("version", "5.0.0")})
+        if parts.path == "/api/v3/tag":
+            return self._send(200, state.get("tags", []))
+        return self._send(404)
+
+    def do_POST(self):
+        state = load_state(self.server.state_path)
+        if not self._authorised(state, parse_qs(urlsplit(self.path).query)):
+            return self._send(401)
+        return self._send(404)
+
+
+EVENT_NUMBERS = {
+    "radarr": {"unknown": 0, "grabbed": 1, "downloadFolderImported": 3, "downloadFailed": 4,
+               "movieFileDeleted": 6, "movieFolderImported": 5, "movieFileRenamed": 8, "downloadIgnored": 9},
+    "sonarr": {"unknown": 0, "grabbed": 1, "seriesFolderImported": 2, "downloadFolderImported": 3,
+               "downloadFailed": 4, "episodeFileDeleted": 5, "episodeFileRenamed": 6, "downloadIgnored": 7},
+}
+
+
+def serve(state_path, port, host="127.0.0.1"):
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.state_path = state_path
+    server.counts = {}
+    server.event_numbers = EVENT_NUMBERS[load_state(state_path)["kind"]]
+    return server
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2])).serve_forever()
