@@ -91,6 +91,10 @@ class DigestState:
             raise AuthError("server asks for an unsupported digest qop %r" % params.get("qop"))
         self.qop = "auth" if qops else None
 
+    @staticmethod
+    def cnonce():
+        return hashlib.sha256(os.urandom(16)).hexdigest()[:16]
+
     def _h(self, text):
         return self._hash(text.encode("utf-8")).hexdigest()
 
@@ -98,7 +102,7 @@ class DigestState:
         self.nonce_count += 1
         nonce = self.params.get("nonce", "")
         realm = self.params.get("realm", "")
-        cnonce = hashlib.sha256(os.urandom(16)).hexdigest()[:16]
+        cnonce = self.cnonce()
         nc = "%08x" % self.nonce_count
         ha1 = self._h("%s:%s:%s" % (self.username, realm, self.password))
         if self.sess:

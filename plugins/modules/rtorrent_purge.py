@@ -336,6 +336,18 @@ def main():
     except ServiceError as exc:
         module.fail_json(msg=to_native(exc), **result)
 
+    # Open the data remover first, in check mode too (it only reads until asked to delete): an unreachable SFTP
+    # or a download_root this host cannot see stops the run before anything is decided or erased.
+    remover = None
+    try:
+        remover = _remover(module)
+        if remover is not None:
+            remover.realdir(remover.root)
+    except RemovalError as exc:
+        if remover is not None:
+            remover.close()
+        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+
     try:
         torrents = client.list_torrents()
         decision = plan(
@@ -347,6 +359,8 @@ def main():
         hashes = [item["torrent"]["hash"] for item in decision["remove"]]
         files = client.file_paths(hashes) if hashes else {}
     except ServiceError as exc:
+        if remover is not None:
+            remover.close()
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     # a file rTorrent lists outside download_root keeps its torrent (and everything else goes on)
@@ -380,21 +394,14 @@ def main():
             "after": "",
         }
     if module.check_mode or not planned:
+        if remover is not None:
+            remover.close()
         result["removed"] = planned
         if torrents:
             result["free_bytes_after"] = torrents[0]["free_diskspace"]
         module.exit_json(**result)
 
-    # Real run. Open the data remover first: an unreachable SFTP or unmounted root stops before any erase.
     journal = Journal(p["journal"])
-    remover = None
-    try:
-        remover = _remover(module)
-        if remover is not None:
-            remover.realdir(remover.root)
-    except RemovalError as exc:
-        result["changed"] = False
-        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     done = []
     try:

@@ -288,12 +288,17 @@ def _kill_pidfile(path):
             os.kill(pid, sig)
         except ProcessLookupError:
             return
-        for _ in range(50):
+        for _ in range(20):  # a second to stop politely, then SIGKILL
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child: reap it, or it lingers as a zombie
+                    return
+            except ChildProcessError:
+                pass
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
 def stop(d):

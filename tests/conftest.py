@@ -1,0 +1,79 @@
+"""Shared fixtures: the collection on sys.path, the lab of real services, and a playbook runner."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(TESTS)
+SPECS = os.path.join(os.path.dirname(REPO), "shared", "specs")
+sys.path.insert(0, os.path.join(TESTS, "lab"))
+
+# The modules import ansible_collections.mediaops.servarr.*: point such a tree at this checkout.
+COLLECTIONS = os.path.join(tempfile.gettempdir(), "mediaops-servarr-%d" % os.getuid(), "collections")
+_link = os.path.join(COLLECTIONS, "ansible_collections", "mediaops", "servarr")
+if os.path.realpath(_link) != REPO:
+    os.makedirs(os.path.dirname(_link), exist_ok=True)
+    if os.path.islink(_link):
+        os.unlink(_link)
+    os.symlink(REPO, _link)
+sys.path.insert(0, COLLECTIONS)
+
+import lab as lab_mod  # noqa: E402
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A fresh lab for one test (1-2 s): tests remove torrents, so they do not share one."""
+    info = lab_mod.start(str(tmp_path / "lab"))
+    try:
+        yield info
+    finally:
+        lab_mod.stop(info["dir"])
+
+
+class PlaybookResult:
+    def __init__(self, proc, data):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.data = data
+
+    def task(self, name):
+        for play in self.data.get("plays", []):
+            for task in play["tasks"]:
+                if task["task"]["name"] == name:
+                    return task["hosts"]["lab"]
+        raise KeyError(name)
+
+
+def run_playbook(lab, playbook, check=False, diff=False, extra_args=(), **overrides):
+    """Run a playbook against the lab with ansible-playbook (a real Ansible run, module in a subprocess)."""
+    inv_path = os.path.join(lab["dir"], "inventory.yml")
+    with open(inv_path, "w") as handle:
+        json.dump(lab_mod.inventory(lab, python=sys.executable, **overrides), handle)
+    capture = os.path.join(lab["dir"], "results.json")
+    if os.path.exists(capture):
+        os.unlink(capture)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, RESULT_CAPTURE_FILE=capture,
+               ANSIBLE_CALLBACK_PLUGINS=os.path.join(TESTS, "callback_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED="result_capture",
+               ANSIBLE_HOME=os.path.join(lab["dir"], "ansible-home"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOG_PATH=os.path.join(lab["dir"], "ansible.log"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    if not os.path.isabs(playbook):
+        playbook = os.path.join(REPO, playbook)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path, playbook]
+    cmd += (["--check"] if check else []) + (["--diff"] if diff else []) + list(extra_args)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    if not os.path.exists(capture):
+        raise AssertionError("ansible-playbook did not run: %s\n%s" % (proc.stdout[-2000:], proc.stderr[-2000:]))
+    with open(capture) as handle:
+        return PlaybookResult(proc, json.load(handle))
+
+
+def rtorrent(lab):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    return RTorrentClient(lab["scgi_url"])
