@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover
     xmlrpc_client = None
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.http import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
 
 # rTorrent's default network.xmlrpc.size_limit is 512 KiB; stay well under it.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -43,6 +43,8 @@ TORRENT_FIELDS = (
     ("seedingtime", "d.custom=seedingtime"),
     ("addtime", "d.custom=addtime"),
     ("free_diskspace", "d.free_diskspace="),
+    # every file's path, relative to d.directory: captured in the same call, before anything is erased
+    ("files", "f.multicall=,f.path="),
 )
 
 
@@ -230,7 +232,7 @@ class RTorrentClient:
         return out
 
     def list_torrents(self, view="main"):
-        """Every torrent of ``view`` with every field of TORRENT_FIELDS, in one request."""
+        """Every torrent of ``view`` with every field of TORRENT_FIELDS and its file paths, in one request."""
         commands = [command for _key, command in TORRENT_FIELDS]
         rows = self.call("d.multicall2", "", view, *commands)
         if not isinstance(rows, list):
@@ -246,26 +248,10 @@ class RTorrentClient:
                 torrent[key] = int(torrent[key] or 0)
             torrent["ratio"] = torrent["ratio_permille"] / 1000.0
             torrent["data_path"] = data_path(torrent)
+            base = torrent["directory"].rstrip("/")
+            torrent["files"] = [base + "/" + row[0] for row in (torrent["files"] or [])]
             torrents.append(torrent)
         return torrents
-
-    def file_paths(self, hashes):
-        """{hash: [absolute file path, ...]} for the given torrents, in as few requests as possible.
-
-        Paths are captured before anything is erased: once a torrent is erased rTorrent forgets them.
-        """
-        calls = [("f.multicall", [h, "", "f.path="]) for h in hashes]
-        dirs = [("d.directory", [h]) for h in hashes]
-        answers = self.multicall(dirs + calls)
-        out = {}
-        for index, torrent_hash in enumerate(hashes):
-            directory = answers[index]
-            files = answers[len(hashes) + index]
-            for answer in (directory, files):
-                if isinstance(answer, RTorrentFault):
-                    raise answer
-            out[torrent_hash] = [directory.rstrip("/") + "/" + row[0] for row in files]
-        return out
 
     def erase(self, torrent_hash):
         self.call("d.erase", torrent_hash)

@@ -22,7 +22,7 @@ description:
   - If any instance or any page fails the task fails and returns no hashes, so a partial history never
     drives a deletion.
 author:
-  - mediaops.servarr contributors
+  - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.arr
   - mediaops.servarr.attributes
@@ -115,7 +115,7 @@ instances:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
-from ansible_collections.mediaops.servarr.plugins.module_utils.http import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
 
 

@@ -26,7 +26,7 @@ description:
   - Any failure stops the run at once with the torrents removed so far in the result; nothing is removed
     after an error. A second run removes nothing and reports no change.
 author:
-  - mediaops.servarr contributors
+  - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.rtorrent
   - mediaops.servarr.sftp
@@ -244,7 +244,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     rtorrent_argument_spec, rtorrent_client, sftp_argument_spec)
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
-from ansible_collections.mediaops.servarr.plugins.module_utils.http import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, under_root, used_bytes
 
 
@@ -356,8 +356,7 @@ def main():
             protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
             max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
             require_root=p["data_removal"] != "torrent_only", now=time.time())
-        hashes = [item["torrent"]["hash"] for item in decision["remove"]]
-        files = client.file_paths(hashes) if hashes else {}
+        files = dict((t["hash"], t["files"]) for t in torrents)
     except ServiceError as exc:
         if remover is not None:
             remover.close()

@@ -106,11 +106,15 @@ def test_torrent_only_keeps_data(lab):
 
 
 def test_data_outside_download_root_is_kept(lab):
-    root = os.path.join(lab["download_root"], "Movie.A.2020.1080p.BluRay.x264-GRP")
-    res = run_playbook(lab, "playbooks/seedbox_purge.yml", servarr_seedbox_download_root=root + "-other")
-    assert res.rc == 0
+    other = os.path.join(lab["dir"], "seedbox", "other-root")
+    os.makedirs(other)
+    before = snapshot(lab)
+    res = run_playbook(lab, "playbooks/seedbox_purge.yml", servarr_seedbox_download_root=other)
+    assert res.rc == 0, res.stdout[-2000:]
     assert res.task(PURGE)["removed"] == []
-    assert os.path.exists(root)
+    assert all("outside download_root" in k["reason"] for k in res.task(PURGE)["kept"]
+               if k["reason"] not in ("not imported by Radarr/Sonarr", "still in a Radarr/Sonarr queue"))
+    assert snapshot(lab) == before
 
 
 def _fault(lab, app, **faults):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A lab of real services on 127.0.0.1 for the tests and the demo.
 
     python3 tests/lab/lab.py start [--dir DIR]   # prints the path of DIR/lab.json
@@ -190,8 +189,9 @@ def load_torrents(client, d, specs):
 def wait_checked(client, expected, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        rows = client.call("d.multicall2", "", "main", "d.hash=", "d.is_hash_checking=", "d.complete=")
-        if len(rows) >= expected and not any(row[1] for row in rows):
+        # queued torrents are not "checking" yet either: wait until every one has been checked
+        rows = client.call("d.multicall2", "", "main", "d.hash=", "d.is_hash_checking=", "d.is_hash_checked=")
+        if len(rows) >= expected and all(row[2] and not row[1] for row in rows):
             return rows
         time.sleep(0.2)
     raise RuntimeError("rTorrent did not finish hash-checking %d torrents" % expected)
@@ -288,7 +288,7 @@ def _kill_pidfile(path):
             os.kill(pid, sig)
         except ProcessLookupError:
             return
-        for _ in range(20):  # a second to stop politely, then SIGKILL
+        for dummy in range(20):  # a second to stop politely, then SIGKILL
             try:
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child: reap it, or it lingers as a zombie
                     return

@@ -21,13 +21,13 @@ import time
 from datetime import datetime, timezone
 
 TORRENTS = [
-    {"key": "movie_a", "name": "Movie.A.2020.1080p.BluRay.x264-GRP", "files": {"Movie.A.2020.1080p.mkv": 300000,
-                                                                          "movie.a.nfo": 900}, "label": "radarr"},
+    {"key": "movie_a", "name": "Movie.A.2020.1080p.BluRay.x264-GRP",
+     "files": {"Movie.A.2020.1080p.mkv": 300000, "movie.a.nfo": 900}, "label": "radarr"},
     {"key": "movie_b", "name": "Movie.B.2021.720p.WEB.mkv", "size": 120000, "label": "radarr"},
     {"key": "movie_lower", "name": "Movie.Lower.2019.1080p", "files": {"Movie.Lower.2019.mkv": 90000},
      "label": "radarr"},
-    {"key": "movie_old", "name": "Movie.Old.1999.DVDRip", "files": {"Movie.Old.1999.avi": 70000,
-                                                                      "Subs/eng.srt": 500}, "label": "radarr"},
+    {"key": "movie_old", "name": "Movie.Old.1999.DVDRip",
+     "files": {"Movie.Old.1999.avi": 70000, "Subs/eng.srt": 500}, "label": "radarr"},
     {"key": "movie_regrab", "name": "Movie.Regrab.2022.2160p", "files": {"Movie.Regrab.2022.mkv": 80000},
      "label": "radarr"},
     {"key": "xseed_orig", "name": "Movie.Shared.2018.1080p", "files": {"Movie.Shared.2018.mkv": 150000},

@@ -53,7 +53,7 @@ def get(url, key):
 
 
 def test_history_pages_conform(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     check = validator(kind, "#/components/schemas/HistoryResourcePagingResource")
     seen = []
     for page in (1, 2, 3):
@@ -70,13 +70,13 @@ def test_history_pages_conform(double):
 
 
 def test_history_default_page_size_is_ten(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     data = json.loads(get(base + "/api/v3/history", state["api_key"])[1])
     assert data["pageSize"] == 10 and len(data["records"]) == min(10, data["totalRecords"])
 
 
 def test_null_download_id_is_left_out(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     for rec in state["history"]:
         assert rec.get("downloadId", "x") is not None
     if kind == "radarr":
@@ -84,21 +84,21 @@ def test_null_download_id_is_left_out(double):
 
 
 def test_queue_conforms(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     status, body = get(base + "/api/v3/queue?page=1&pageSize=1000", state["api_key"])
     assert status == 200
     validator(kind, "#/components/schemas/QueueResourcePagingResource").validate(json.loads(body))
 
 
 def test_wrong_or_missing_key_is_401_with_empty_body(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     assert get(base + "/api/v3/history", "wrong") == (401, b"")
     assert get(base + "/api/v3/queue", None) == (401, b"")
     assert get(base + "/ping", None)[0] == 200
 
 
 def test_download_id_filter_is_exact_and_case_sensitive(double):
-    kind, base, state, _ = double
+    kind, base, state, dummy = double
     some = next(r["downloadId"] for r in state["history"] if len(r.get("downloadId", "")) == 40)
     upper = json.loads(get(base + "/api/v3/history?pageSize=100&downloadId=" + some, state["api_key"])[1])
     lower = json.loads(get(base + "/api/v3/history?pageSize=100&downloadId=" + some.lower(), state["api_key"])[1])

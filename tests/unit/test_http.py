@@ -3,7 +3,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.http import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import (
     DigestState, HttpClient, ServiceError, parse_challenge)
 
 
@@ -14,9 +14,9 @@ def test_parse_challenge():
 
 
 def test_digest_response_matches_rfc2617_example():
-    state = DigestState("Mufasa", "Circle Of Life", {"realm": "testrealm@host.com", "qop": "auth,auth-int",
-                                                      "nonce": "dcd98b7102dd2f0e8b11d0f600bfb0c093",
-                                                      "opaque": "5ccc069c403ebaf9f0171e9517f40e41"})
+    challenge = {"realm": "testrealm@host.com", "qop": "auth,auth-int", "nonce": "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                 "opaque": "5ccc069c403ebaf9f0171e9517f40e41"}
+    state = DigestState("Mufasa", "Circle Of Life", challenge)
     state.cnonce = lambda: "0a4f113b"
     header = state.header("GET", "/dir/index.html")
     assert 'response="6629fae49393a05397450978507c4ef1"' in header
@@ -62,7 +62,7 @@ def test_basic_negotiated_once_then_sent_up_front():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         client = HttpClient("http://127.0.0.1:%d/" % server.server_port, "svc", username="u", password="p")
-        for _ in range(3):
+        for dummy in range(3):
             assert client.request("POST", "/RPC2", body=b"x").status == 200
         assert client.request_count == 4  # one challenge, then credentials up front
         assert _Basic.seen[0] is None

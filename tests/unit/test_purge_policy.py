@@ -129,4 +129,3 @@ def test_under_root():
     assert not under_root("/dlx/y", "/dl")
     assert not under_root("relative", "/dl")
     assert not under_root("/dl/x", None)
-
