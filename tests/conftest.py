@@ -1,4 +1,5 @@
 """Shared fixtures: the collection on sys.path, the lab of real services, and a playbook runner."""
+import hashlib
 import json
 import os
 import subprocess
@@ -13,7 +14,9 @@ SPECS = os.path.join(os.path.dirname(REPO), "shared", "specs")
 sys.path.insert(0, os.path.join(TESTS, "lab"))
 
 # The modules import ansible_collections.mediaops.servarr.*: point such a tree at this checkout.
-COLLECTIONS = os.path.join(tempfile.gettempdir(), "mediaops-servarr-%d" % os.getuid(), "collections")
+# One tree per checkout, so that runs from two checkouts at once do not point each other's link elsewhere.
+COLLECTIONS = os.path.join(tempfile.gettempdir(), "mediaops-servarr-%d-%s" % (
+    os.getuid(), hashlib.sha1(REPO.encode("utf-8")).hexdigest()[:10]), "collections")
 _link = os.path.join(COLLECTIONS, "ansible_collections", "mediaops", "servarr")
 if os.path.realpath(_link) != REPO:
     os.makedirs(os.path.dirname(_link), exist_ok=True)

@@ -180,6 +180,12 @@ removed:
     reason:
       description: Why it was removed, for example C(ratio 2.10 >= 1.5).
       type: str
+    trigger:
+      description: V(policy) (ratio or age met) or V(capacity) (removed to get under O(max_total_gb)).
+      type: str
+    ratio:
+      description: Upload ratio (rTorrent's per-mille value divided by 1000).
+      type: float
     data_path:
       description: Where its data is on the seedbox.
       type: str
