@@ -55,17 +55,24 @@ class PlaybookResult:
 
 def run_playbook(lab, playbook, check=False, diff=False, extra_args=(), **overrides):
     """Run a playbook against the lab with ansible-playbook (a real Ansible run, module in a subprocess)."""
-    inv_path = os.path.join(lab["dir"], "inventory.yml")
+    host_vars = lab_mod.inventory(lab, python=sys.executable, **overrides)["all"]["children"]["servarr"]["hosts"]["lab"]
+    return run_with_vars(lab["dir"], playbook, host_vars, check=check, diff=diff, extra_args=extra_args)
+
+
+def run_with_vars(workdir, playbook, host_vars, check=False, diff=False, extra_args=()):
+    """Run a playbook on this host (host ``lab`` in group ``servarr``) with the given host variables."""
+    host_vars = dict({"ansible_connection": "local", "ansible_python_interpreter": sys.executable}, **host_vars)
+    inv_path = os.path.join(workdir, "inventory.yml")
     with open(inv_path, "w") as handle:
-        json.dump(lab_mod.inventory(lab, python=sys.executable, **overrides), handle)
-    capture = os.path.join(lab["dir"], "results.json")
+        json.dump({"all": {"children": {"servarr": {"hosts": {"lab": host_vars}}}}}, handle)
+    capture = os.path.join(workdir, "results.json")
     if os.path.exists(capture):
         os.unlink(capture)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, RESULT_CAPTURE_FILE=capture,
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(TESTS, "callback_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="result_capture",
-               ANSIBLE_HOME=os.path.join(lab["dir"], "ansible-home"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOG_PATH=os.path.join(lab["dir"], "ansible.log"), ANSIBLE_RETRY_FILES_ENABLED="0")
+               ANSIBLE_HOME=os.path.join(workdir, "ansible-home"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOG_PATH=os.path.join(workdir, "ansible.log"), ANSIBLE_RETRY_FILES_ENABLED="0")
     if not os.path.isabs(playbook):
         playbook = os.path.join(REPO, playbook)
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path, playbook]

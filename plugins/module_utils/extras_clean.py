@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find extras in library roots (one ``os.scandir`` pass) and remove or recycle them, failing closed.
+
+Safety, in order:
+  * every root must exist, be a folder, hold something, and hold the anchor file when one is configured;
+    one bad root stops the whole run before anything is touched (an unmounted NAS looks "clean");
+  * symbolic links are never followed and never deleted: they are counted and left alone;
+  * a folder that cannot be read stops the run (a path it cannot see is not evidence);
+  * before each removal the file is looked at again: still a regular file, same device, inode and size, and
+    its folder still resolves inside the root; otherwise it is left and reported;
+  * after each removal the path is checked to be gone.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import shutil
+import stat
+import time
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import split_ext
+
+
+class CleanError(Exception):
+    pass
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def check_roots(roots, anchor_file=None):
+    """Resolve and check every root; raise on the first that does not look like a mounted library."""
+    checked = []
+    for root in roots:
+        if not os.path.isabs(root):
+            raise CleanError("library root %r must be an absolute path" % root)
+        if not os.path.isdir(root):
+            raise CleanError("library root %s does not exist or is not a folder (NAS not mounted?); "
+                             "nothing was removed" % root)
+        real = os.path.realpath(root)
+        try:
+            with os.scandir(real) as entries:
+                empty = next(iter(entries), None) is None
+        except OSError as exc:
+            raise CleanError("library root %s cannot be read: %s; nothing was removed" % (root, exc.strerror))
+        if empty:
+            raise CleanError("library root %s is empty (NAS not mounted?); nothing was removed" % root)
+        if anchor_file and not os.path.lexists(os.path.join(real, anchor_file)):
+            raise CleanError("library root %s has no anchor file %s (NAS not mounted?); nothing was removed"
+                             % (root, anchor_file))
+        checked.append(real)
+    for i, one in enumerate(checked):
+        for other in checked[i + 1:]:
+            if _inside(one, other) or _inside(other, one):
+                raise CleanError("library roots %s and %s overlap; list each folder once" % (one, other))
+    return checked
+
+
+class Candidate:
+    __slots__ = ("root", "path", "rule", "size", "dev", "ino", "sidecars")
+
+    def __init__(self, root, path, rule, st):
+        self.root = root
+        self.path = path
+        self.rule = rule
+        self.size = st.st_size
+        self.dev = st.st_dev
+        self.ino = st.st_ino
+        self.sidecars = []   # (path, dev, ino, size) of files with the same stem (.nfo, .srt, -thumb.jpg)
+
+    def as_dict(self):
+        return {"path": self.path, "root": self.root, "relative_path": os.path.relpath(self.path, self.root),
+                "rule": self.rule, "size": self.size,
+                "sidecars": [item[0] for item in self.sidecars]}
+
+
+class ScanResult:
+    def __init__(self):
+        self.candidates = []
+        self.protected = []
+        self.folders_to_remove = []
+        self.files = 0
+        self.folders = 0
+        self.symlinks = []
+
+
+def _sidecar_of(stem, name):
+    """``X-trailer.nfo``, ``X-trailer.en.srt`` and ``X-trailer-thumb.jpg`` belong to ``X-trailer.mkv``."""
+    return name.startswith(stem + ".") or name.startswith(stem + "-thumb.")
+
+
+def _decide_folder(result, rules, root, folder, name, is_root, files, videos, subdirs):
+    stats = {}
+
+    def stat_of(filename):
+        st = stats.get(filename)
+        if st is None:
+            st = stats[filename] = os.lstat(os.path.join(folder, filename))
+        return st
+
+    extras, protected = rules.decide(name, is_root, videos, lambda video: stat_of(video).st_size)
+    for video, rule, reason in protected:
+        result.protected.append({"path": os.path.join(folder, video), "rule": rule, "kept_because": reason})
+    claimed = set()
+    others = sorted(set(files) - set(videos)) if extras else ()
+    for video, rule in extras:
+        cand = Candidate(root, os.path.join(folder, video), rule, stat_of(video))
+        stem = split_ext(video)[0]
+        for other in others:
+            if other not in claimed and _sidecar_of(stem, other):
+                claimed.add(other)
+                st = stat_of(other)
+                cand.sidecars.append((os.path.join(folder, other), st.st_dev, st.st_ino, st.st_size))
+        result.candidates.append(cand)
+    if (extras and rules.folder_rule(name, is_root) and not subdirs and len(extras) == len(videos)
+            and len(claimed) == len(others)):
+        result.folders_to_remove.append(folder)
+
+
+def _walk(result, rules, root, start, skip, descend=True):
+    """Scan the folders in ``start`` (pairs of path and name) and, with ``descend``, everything below them.
+    Returns the subfolders found but not entered (``descend=False``).
+
+    This loop runs once per file of the library, so it does the least it can per file: one ``d_type`` test
+    (no ``stat``), the name kept; each folder is settled by ExtrasRules.videos_to_look_at, and sizes are asked
+    for only by folders whose decision needs them."""
+    look = rules.videos_to_look_at
+    stack = list(start)
+    pending = []
+    push = stack.append if descend else pending.append
+    symlinks = result.symlinks
+    folders = files_seen = 0
+    while stack:
+        folder, name = stack.pop()
+        files = []
+        keep = files.append
+        subdirs = 0
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        keep(entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        subdirs += 1
+                        if entry.path not in skip:
+                            push((entry.path, entry.name))
+                    elif entry.is_symlink():
+                        symlinks.append(entry.path)
+        except OSError as exc:
+            raise CleanError("cannot read folder %s: %s; nothing was removed" % (folder, exc.strerror))
+        folders += 1
+        files_seen += len(files)
+        is_root = folder == root
+        videos = look(name, is_root, files)
+        if videos is None:
+            continue
+        try:
+            _decide_folder(result, rules, root, folder, name, is_root, files, videos, subdirs)
+        except OSError as exc:
+            raise CleanError("cannot look at %s: %s; nothing was removed" % (exc.filename, exc.strerror))
+    result.folders += folders
+    result.files += files_seen
+    return pending
+
+
+def _walk_chunk(job):
+    rules, root, folders, skip = job
+    result = ScanResult()
+    _walk(result, rules, root, folders, skip)
+    return result
+
+
+def default_workers():
+    """The module's default: one scan process per CPU, at most 4 (more only adds NAS load)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def scan(roots, rules, skip=(), workers=1):
+    """One pass over every root. ``skip``: real paths of folders not to enter (the recycle folder).
+
+    With ``workers`` > 1 the folders below each root (a movie, a show) are shared out among that many forked
+    processes: the scan is CPU-bound on a warm cache and latency-bound on a NAS, and both shrink. Any error
+    in any worker stops the scan, as it does in one process."""
+    result = ScanResult()
+    skip = set(skip)
+    jobs = []
+    for root in roots:
+        top = [(root, os.path.basename(root))]
+        if workers > 1:
+            below = _walk(result, rules, root, top, skip, descend=False)
+            parts = min(len(below), workers * 8)
+            jobs.extend((rules, root, below[i::parts], skip) for i in range(parts))
+        else:
+            _walk(result, rules, root, top, skip)
+    if jobs:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_walk_chunk, jobs):
+                result.candidates.extend(part.candidates)
+                result.protected.extend(part.protected)
+                result.folders_to_remove.extend(part.folders_to_remove)
+                result.symlinks.extend(part.symlinks)
+                result.files += part.files
+                result.folders += part.folders
+    result.candidates.sort(key=lambda cand: cand.path)
+    result.protected.sort(key=lambda item: item["path"])
+    result.folders_to_remove.sort()
+    result.symlinks.sort()
+    return result
+
+
+def _same_file(path, dev, ino, size, real_folder):
+    """The file at ``path`` is still the one scanned, a regular file, in the folder scanned."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return "gone since the scan"
+    if not stat.S_ISREG(st.st_mode):
+        return "no longer a regular file"
+    if (st.st_dev, st.st_ino, st.st_size) != (dev, ino, size):
+        return "changed since the scan"
+    if os.path.realpath(os.path.dirname(path)) != real_folder:
+        return "its folder now resolves elsewhere"
+    return None
+
+
+def _recycle_target(recycle_dir, root, path):
+    rel = os.path.relpath(path, root)
+    target = os.path.join(recycle_dir, os.path.basename(root) or "root", rel)
+    if os.path.lexists(target):
+        base, ext = split_ext(target)
+        n = 1
+        while os.path.lexists("%s.%d%s" % (base, n, ext)):
+            n += 1
+        target = "%s.%d%s" % (base, n, ext)
+    return target
+
+
+def _move(path, target, size):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        os.rename(path, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copy2(path, target)   # another file system: copy, check the size, then remove
+        if os.path.getsize(target) != size:
+            os.unlink(target)
+            raise CleanError("copy of %s to %s is incomplete" % (path, target))
+        os.unlink(path)
+    now = time.time()
+    os.utime(target, (now, now))   # retention counts from the day it was recycled
+
+
+def new_report():
+    return {"removed": [], "recycled": [], "skipped": [], "bytes_freed": 0, "folders_removed": []}
+
+
+def remove(scan_result, report, recycle_dir=None, remove_folders=True):
+    """Remove (or move to ``recycle_dir``) each candidate and its sidecars, recording each step in ``report``
+    (from ``new_report()``) as it happens, so a failure half-way still says what was done."""
+    for cand in scan_result.candidates:
+        real_folder = os.path.realpath(os.path.dirname(cand.path))
+        if not _inside(real_folder, cand.root):
+            report["skipped"].append({"path": cand.path, "reason": "folder resolves outside %s" % cand.root})
+            continue
+        items = [(cand.path, cand.dev, cand.ino, cand.size)]
+        items += cand.sidecars
+        for path, dev, ino, size in items:
+            why = _same_file(path, dev, ino, size, real_folder)
+            if why:
+                report["skipped"].append({"path": path, "reason": why})
+                if path == cand.path:
+                    break   # keep the sidecars of a video that was kept
+                continue
+            if recycle_dir:
+                target = _recycle_target(recycle_dir, cand.root, path)
+                _move(path, target, size)
+                report["recycled"].append({"path": path, "to": target, "size": size})
+            else:
+                os.unlink(path)
+                report["removed"].append({"path": path, "size": size})
+            if os.path.lexists(path):
+                raise CleanError("%s is still there after removal" % path)
+            report["bytes_freed"] += size
+    if remove_folders:
+        for folder in scan_result.folders_to_remove:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                continue   # not empty after all (a file arrived, or a removal was skipped): keep it
+            report["folders_removed"].append(folder)
+
+
+def expired_in_recycle(recycle_dir, retention_days, now=None):
+    """Files in the recycle folder older than the retention (by the time they were recycled)."""
+    if not recycle_dir or not os.path.isdir(recycle_dir):
+        return []
+    limit = (now or time.time()) - retention_days * 86400
+    expired = []
+    stack = [recycle_dir]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    if st.st_mtime < limit:
+                        expired.append({"path": entry.path, "size": st.st_size})
+    expired.sort(key=lambda item: item["path"])
+    return expired
+
+
+def purge_recycle(recycle_dir, expired):
+    for item in expired:
+        try:
+            os.unlink(item["path"])
+        except FileNotFoundError:
+            pass
+    # prune the folders left empty, deepest first, never the recycle folder itself
+    for walk in sorted(os.walk(recycle_dir, topdown=False), key=lambda w: -len(w[0])):
+        folder = walk[0]
+        if folder != recycle_dir and not os.listdir(folder):
+            os.rmdir(folder)

@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: video_extras_clean
+short_description: Remove trailers, samples and other extras from a media library by Jellyfin's naming rules
+version_added: 0.2.0
+description:
+  - Walks the library roots once and finds the videos Jellyfin itself treats as extras, so the result agrees
+    with what users see in Jellyfin.
+  - "A video is an extra when its immediate parent folder (not a library root) is one of C(trailers, backdrops,
+    behind the scenes, deleted scenes, interviews, scenes, samples, shorts, featurettes, extras, extra, other,
+    clips); when its whole name without extension is C(trailer) or C(sample); or when that name, trailing digits
+    trimmed, ends in C(-trailer .trailer _trailer \" - trailer\"), the same four with C(sample), or C(-scene
+    -clip -interview -behindthescenes -deleted -deletedscene -featurette -short -extra -other)."
+  - O(patterns) and O(extra_folder_names) add rules of your own.
+  - Never extras, whatever their name or size, except inside an extras folder - the largest video directly
+    inside a folder, and any file whose name parses as an episode (C(S01E02), C(1x02)). Size never makes an
+    extra on its own, see O(min_video_size_mb).
+  - Files beside an extra with the same name and another extension (C(.nfo), C(.srt), C(-thumb.jpg)) go with it.
+    Extras folders left empty are removed.
+  - Symbolic links are never followed and never deleted. A root that is missing, empty, unreadable or lacks
+    O(anchor_file) stops the run before anything is touched, and so does any folder that cannot be read.
+    Each file is checked again just before it is removed, and checked to be gone after.
+author:
+  - mediaops.servarr maintainers (@mediaops)
+extends_documentation_fragment:
+  - mediaops.servarr.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Scans and reports each file with its rule and size; removes, moves and expires nothing.
+  diff_mode:
+    support: full
+    details: The diff lists each extra with its rule and size, and what happens to it.
+options:
+  roots:
+    description:
+      - Library folders to clean, for example C(/mnt/media/movies). Nothing outside them is touched.
+    type: list
+    elements: path
+    required: true
+  anchor_file:
+    description:
+      - Name of a file that must exist directly in every root (create it once, for example C(.servarr-anchor)).
+        A root without it is taken for an unmounted share and the run stops.
+    type: str
+  patterns:
+    description:
+      - Regular expressions searched (case-insensitive) in each video's file name; a match makes it an extra,
+        unless a protection applies.
+    type: list
+    elements: str
+    default: []
+  extra_folder_names:
+    description:
+      - More folder names whose videos are all extras, on top of Jellyfin's.
+    type: list
+    elements: str
+    default: []
+  min_video_size_mb:
+    description:
+      - A video smaller than this (MiB) is a sample when it is not the largest video in its folder, the folder
+        holds exactly one video of at least this size (the feature), holds no episodes, and is not a library
+        root. This guard never applies on its own elsewhere. V(0) turns it off.
+    type: int
+    default: 500
+  video_extensions:
+    description:
+      - Extensions of the files considered videos. Other files are never extras on their own.
+      - Defaults to Jellyfin's video extensions less disc-image and pointer types (C(.bin .img .ifo .nrg .strm)).
+    type: list
+    elements: str
+  recycle_dir:
+    description:
+      - Move extras here, keeping their path relative to their root (under a folder named after the root),
+        instead of deleting them. Must not be inside a root.
+    type: path
+  recycle_retention_days:
+    description:
+      - Files that have been in O(recycle_dir) longer than this are deleted by the run.
+    type: int
+    default: 30
+  scan_workers:
+    description:
+      - Processes that share the scan (the folders below each root are divided among them). Defaults to one per
+        CPU, at most 4. V(1) scans in the module's own process.
+    type: int
+  max_removals:
+    description:
+      - Stop without removing anything when more extras than this are found (a safety valve for a first run or
+        a rule gone wrong). No limit when not set.
+    type: int
+"""
+
+EXAMPLES = r"""
+- name: See what would go (run the playbook with --check --diff for the same)
+  mediaops.servarr.video_extras_clean:
+    roots:
+      - /mnt/media/movies
+      - /mnt/media/series
+    anchor_file: .servarr-anchor
+  check_mode: true
+  register: extras
+
+- name: Remove extras, keeping them 14 days in a recycle folder
+  mediaops.servarr.video_extras_clean:
+    roots:
+      - /mnt/media/movies
+      - /mnt/media/series
+    anchor_file: .servarr-anchor
+    patterns:
+      - '(?i)\bproof\b'
+    recycle_dir: /mnt/media/.recycle/extras
+    recycle_retention_days: 14
+"""
+
+RETURN = r"""
+extras:
+  description: Extras found (in check mode, that would be removed), sorted by path.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Absolute path.
+      type: str
+    root:
+      description: The library root it is in.
+      type: str
+    relative_path:
+      description: Path relative to its root.
+      type: str
+    rule:
+      description: The rule that matched, for example C(suffix -trailer), C(folder Featurettes),
+        C(name sample), C(pattern <regex>) or C(sample beside larger feature).
+      type: str
+    size:
+      description: Size in bytes.
+      type: int
+    sidecars:
+      description: Files that go with it (same name, other extension).
+      type: list
+      elements: str
+protected:
+  description: Videos a rule matched that were kept, with the reason (largest video in its folder, parses as
+    an episode).
+  returned: always
+  type: list
+  elements: dict
+removed:
+  description: Files deleted (videos and sidecars), each with C(path) and C(size).
+  returned: always
+  type: list
+  elements: dict
+recycled:
+  description: Files moved to O(recycle_dir), each with C(path), C(to) and C(size).
+  returned: always
+  type: list
+  elements: dict
+skipped:
+  description: Files left because they changed between the scan and the removal, each with C(path) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+bytes_freed:
+  description: Bytes removed from the library (in check mode, that would be).
+  returned: always
+  type: int
+folders_removed:
+  description: Extras folders removed because they were left empty (in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+recycle_expired:
+  description: Files deleted from O(recycle_dir) because their retention ran out (in check mode, that would be).
+  returned: always
+  type: list
+  elements: dict
+symlinks_skipped:
+  description: Symbolic links found in the roots, never followed and never deleted.
+  returned: always
+  type: list
+  elements: str
+scanned:
+  description: Counts of the scan, C(files) and C(folders).
+  returned: always
+  type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (
+    CleanError, check_roots, default_workers, expired_in_recycle, new_report, purge_recycle, remove, scan)
+from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
+    VIDEO_EXTENSIONS, ExtrasRules, RulesError)
+
+
+def _size(num):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if num < 1024 or unit == "GiB":
+            return "%.1f %s" % (num, unit) if unit != "B" else "%d B" % num
+        num /= 1024.0
+    return str(num)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            roots=dict(type="list", elements="path", required=True),
+            anchor_file=dict(type="str"),
+            patterns=dict(type="list", elements="str", default=[]),
+            extra_folder_names=dict(type="list", elements="str", default=[]),
+            min_video_size_mb=dict(type="int", default=500),
+            video_extensions=dict(type="list", elements="str"),
+            recycle_dir=dict(type="path"),
+            recycle_retention_days=dict(type="int", default=30),
+            max_removals=dict(type="int"),
+            scan_workers=dict(type="int"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = dict(changed=False, extras=[], protected=[], removed=[], recycled=[], skipped=[], bytes_freed=0,
+                  folders_removed=[], recycle_expired=[], symlinks_skipped=[], scanned={})
+    if not p["roots"]:
+        module.fail_json(msg="roots must name at least one library folder", **result)
+    if p["anchor_file"] and ("/" in p["anchor_file"] or p["anchor_file"] in (".", "..")):
+        module.fail_json(msg="anchor_file must be a file name directly in each root, not a path", **result)
+    if p["recycle_retention_days"] < 0:
+        module.fail_json(msg="recycle_retention_days must not be negative", **result)
+    try:
+        rules = ExtrasRules(patterns=p["patterns"], extra_folder_names=p["extra_folder_names"],
+                            min_video_size=p["min_video_size_mb"] * 1024 * 1024,
+                            video_extensions=p["video_extensions"] or VIDEO_EXTENSIONS)
+        roots = check_roots(p["roots"], p["anchor_file"])
+        recycle = None
+        if p["recycle_dir"]:
+            recycle = os.path.realpath(p["recycle_dir"])
+            for root in roots:
+                if recycle == root or recycle.startswith(root.rstrip("/") + "/"):
+                    raise CleanError("recycle_dir %s is inside library root %s; put it outside the library"
+                                     % (p["recycle_dir"], root))
+            names = [os.path.basename(root) for root in roots]
+            if len(set(names)) != len(names):
+                raise CleanError("with recycle_dir, the roots need distinct folder names (%s)" % ", ".join(names))
+        workers = p["scan_workers"] if p["scan_workers"] is not None else default_workers()
+        if workers < 1:
+            raise CleanError("scan_workers must be at least 1")
+        found = scan(roots, rules, workers=workers)
+    except (CleanError, RulesError) as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    result["extras"] = [cand.as_dict() for cand in found.candidates]
+    result["protected"] = found.protected
+    result["symlinks_skipped"] = found.symlinks
+    result["scanned"] = {"files": found.files, "folders": found.folders}
+    if p["max_removals"] is not None and len(found.candidates) > p["max_removals"]:
+        module.fail_json(msg="%d extras found, more than max_removals=%d; nothing was removed (check the list "
+                         "in 'extras', then raise max_removals)" % (len(found.candidates), p["max_removals"]),
+                         **result)
+    expired = expired_in_recycle(recycle, p["recycle_retention_days"]) if recycle else []
+    result["recycle_expired"] = expired
+
+    action = "recycle to %s" % recycle if recycle else "delete"
+    if module._diff:
+        lines = []
+        for cand in found.candidates:
+            lines.append("%s  [%s, %s]\n" % (cand.path, cand.rule, _size(cand.size)))
+            lines.extend("%s  [goes with %s]\n" % (item[0], os.path.basename(cand.path)) for item in cand.sidecars)
+        lines.extend("%s/  [extras folder left empty]\n" % folder for folder in found.folders_to_remove)
+        lines.extend("%s  [recycled more than %d days ago]\n" % (item["path"], p["recycle_retention_days"])
+                     for item in expired)
+        result["diff"] = {"before_header": "library (%s)" % ", ".join(roots),
+                          "after_header": "library after: extras %s" % ("recycled" if recycle else "deleted"),
+                          "before": "".join(lines), "after": ""}
+
+    if module.check_mode:
+        result["bytes_freed"] = sum(cand.size + sum(item[3] for item in cand.sidecars)
+                                    for cand in found.candidates)
+        result["folders_removed"] = found.folders_to_remove
+        result["changed"] = bool(found.candidates or expired)
+        result["msg"] = "would %s %d extras (%s)" % (action, len(found.candidates), _size(result["bytes_freed"]))
+        module.exit_json(**result)
+
+    report = new_report()
+    try:
+        remove(found, report, recycle_dir=recycle)
+        if expired:
+            purge_recycle(recycle, expired)
+    except (CleanError, OSError) as exc:
+        result.update(report)
+        module.fail_json(msg="stopped after %d files: %s" % (len(report["removed"]) + len(report["recycled"]), exc),
+                         **result)
+    result.update(report)
+    result["changed"] = bool(report["removed"] or report["recycled"] or report["folders_removed"] or expired)
+    result["msg"] = "%s %d files (%s)" % ("recycled" if recycle else "deleted",
+                                         len(report["removed"]) + len(report["recycled"]), _size(report["bytes_freed"]))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""video_extras_clean through ansible-playbook on a library with real-world names (tests/lab/library.py)."""
+import os
+
+import pytest
+
+from conftest import run_with_vars
+import library
+
+PLAYBOOK = "playbooks/video_cleanup.yml"
+ANCHOR = ".servarr-anchor"
+
+
+@pytest.fixture
+def media(tmp_path):
+    movies, series = tmp_path / "media" / "movies", tmp_path / "media" / "series"
+    movie_extras, movie_kept = library.build(str(movies), library.MOVIES)
+    series_extras, series_kept = library.build(str(series), library.SERIES)
+    for root in (movies, series):
+        (root / ANCHOR).write_text("")
+    # a symbolic link to a video outside the library, and a linked folder named like an extras folder
+    work = tmp_path / "work"
+    work.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious-trailer.mkv").write_bytes(b"outside the library")
+    (outside / "Trailers").mkdir()
+    (outside / "Trailers" / "keep.mkv").write_bytes(b"outside too")
+    os.symlink(str(outside / "precious-trailer.mkv"), str(movies / "Dune (2021)" / "linked-trailer.mkv"))
+    os.symlink(str(outside / "Trailers"), str(movies / "300 (2006)" / "Trailers"))
+    extras = dict(("movies/" + k, v) for k, v in movie_extras.items())
+    extras.update(("series/" + k, v) for k, v in series_extras.items())
+    kept = ["movies/" + k for k in movie_kept] + ["series/" + k for k in series_kept]
+    return {"base": tmp_path, "movies": str(movies), "series": str(series), "outside": outside,
+            "extras": extras, "kept": kept, "work": str(work)}
+
+
+def host_vars(media, **extra):
+    values = {"servarr_library_roots": [media["movies"], media["series"]], "servarr_library_anchor_file": ANCHOR}
+    values.update(extra)
+    return values
+
+
+def everything(media):
+    return library.snapshot(str(media["base"] / "media")), library.snapshot(str(media["outside"]))
+
+
+def videos_of(extras):
+    return dict((k, v) for k, v in extras.items() if v != "sidecar")
+
+
+def test_check_mode_lists_every_extra_with_its_rule_and_touches_nothing(media):
+    before = everything(media)
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media), check=True, diff=True)
+    assert res.rc == 0, res.stdout + res.stderr
+    task = res.task("Remove extras from the library roots")
+    found = dict((os.path.relpath(e["path"], str(media["base"] / "media")), e["rule"]) for e in task["extras"])
+    assert found == videos_of(media["extras"])
+    sidecars = set(os.path.relpath(s, str(media["base"] / "media")) for e in task["extras"] for s in e["sidecars"])
+    assert sidecars == set(k for k, v in media["extras"].items() if v == "sidecar")
+    assert task["changed"] is True
+    assert task["bytes_freed"] > 0
+    assert everything(media) == before
+    # the diff names each file with its rule and size
+    diff = task["diff"]["before"]
+    assert "300-trailer.mp4  [suffix -trailer, 60.0 MiB]" in diff
+    assert "Making of.mkv  [folder Featurettes, 700.0 MiB]" in diff
+    assert "rarbg.com.mp4  [sample beside larger feature, 12.0 MiB]" in diff
+    protected = dict((os.path.basename(p["path"]), p["kept_because"]) for p in task["protected"])
+    assert protected["sample.mkv"] == "largest video in its folder"
+    assert protected["Old Show 1x02-sample.avi"] == "parses as an episode"
+    assert len(task["symlinks_skipped"]) == 2
+
+
+def test_real_run_removes_exactly_the_extras_then_reports_no_change(media):
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media))
+    assert res.rc == 0, res.stdout + res.stderr
+    task = res.task("Remove extras from the library roots")
+    media_dir = str(media["base"] / "media")
+    for rel in media["extras"]:
+        assert not os.path.lexists(os.path.join(media_dir, rel)), rel
+    for rel in media["kept"]:
+        assert os.path.isfile(os.path.join(media_dir, rel)), rel
+    # symbolic links and what they point at are untouched
+    assert os.path.islink(os.path.join(media["movies"], "Dune (2021)", "linked-trailer.mkv"))
+    assert (media["outside"] / "precious-trailer.mkv").read_bytes() == b"outside the library"
+    assert (media["outside"] / "Trailers" / "keep.mkv").exists()
+    # emptied extras folders are gone, folders with other content stay
+    for folder in ("Best_Movie_Ever (2019)/behind the scenes", "Best_Movie_Ever (2019)/extras",
+                   "Best_Movie_Ever (2019)/Featurettes"):
+        assert not os.path.exists(os.path.join(media["movies"], folder))
+    assert os.path.isdir(os.path.join(media["series"], "Awesome TV Show (2024)/Season 1/theme-music"))
+    assert len(task["folders_removed"]) == 6
+    removed_bytes = sum(item["size"] for item in task["removed"])
+    assert task["bytes_freed"] == removed_bytes
+    assert len(task["removed"]) == len(media["extras"])
+
+    again = run_with_vars(media["work"], PLAYBOOK, host_vars(media))
+    task = again.task("Remove extras from the library roots")
+    assert task["changed"] is False and task["extras"] == []
+
+
+def test_recycle_keeps_relative_paths_and_expires_after_retention(media):
+    recycle = str(media["base"] / "recycle")
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle))
+    assert res.rc == 0, res.stdout + res.stderr
+    task = res.task("Remove extras from the library roots")
+    assert task["removed"] == []
+    moved = os.path.join(recycle, "movies", "300 (2006)", "300-trailer.mp4")
+    assert os.path.getsize(moved) == 60 * library.MB
+    assert not os.path.exists(os.path.join(media["movies"], "300 (2006)", "300-trailer.mp4"))
+    # age every recycled file past the retention: the next run deletes them, in check mode only reports them
+    old = os.path.getmtime(moved) - 40 * 86400
+    for folder, _dirs, files in os.walk(recycle):
+        for name in files:
+            os.utime(os.path.join(folder, name), (old, old))
+    count = sum(len(files) for _f, _d, files in os.walk(recycle))
+    dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle), check=True)
+    assert len(dry.task("Remove extras from the library roots")["recycle_expired"]) == count
+    assert os.path.exists(moved)
+    real = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle))
+    task = real.task("Remove extras from the library roots")
+    assert task["changed"] is True and len(task["recycle_expired"]) == count
+    assert os.listdir(recycle) == []
+
+
+@pytest.mark.parametrize("case", ["missing_root", "no_anchor", "empty_root", "recycle_inside", "max_removals"])
+def test_unsafe_setups_remove_nothing(media, case):
+    roots = [media["movies"], media["series"]]
+    extra = {}
+    if case == "missing_root":
+        roots.append(str(media["base"] / "media" / "kids_movies"))
+    elif case == "no_anchor":
+        os.unlink(os.path.join(media["series"], ANCHOR))
+    elif case == "empty_root":
+        empty = media["base"] / "media" / "kids_series"
+        empty.mkdir()
+        roots.append(str(empty))
+        extra["servarr_library_anchor_file"] = None
+    elif case == "recycle_inside":
+        extra["servarr_extras_recycle_dir"] = os.path.join(media["movies"], ".recycle")
+    elif case == "max_removals":
+        extra["servarr_extras_max_removals"] = 5
+    before = everything(media)
+    values = host_vars(media, servarr_library_roots=roots, **extra)
+    if values.get("servarr_library_anchor_file") is None:
+        values.pop("servarr_library_anchor_file")
+    res = run_with_vars(media["work"], PLAYBOOK, values)
+    assert res.rc != 0
+    task = res.task("Remove extras from the library roots")
+    expected = {"missing_root": "does not exist", "no_anchor": "no anchor file .servarr-anchor",
+                "empty_root": "is empty", "recycle_inside": "inside library root",
+                "max_removals": "more than max_removals=5"}[case]
+    assert expected in task["msg"]
+    assert everything(media) == before

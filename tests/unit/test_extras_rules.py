@@ -1,0 +1,111 @@
+"""Jellyfin's extras rules and the protections, decided without touching a file system."""
+import pytest
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
+    RULE_SAMPLE_SIZE, ExtrasRules, RulesError, is_episode)
+
+MB = 1024 * 1024
+RULES = ExtrasRules(min_video_size=500 * MB)
+
+
+def decide(folder, names, sizes=None, is_root=False, rules=RULES):
+    sizes = sizes or {}
+    extras, protected = rules.decide(folder, is_root, sorted(names), lambda n: sizes.get(n, 2000 * MB))
+    return dict(extras), dict((n, reason) for n, _rule, reason in protected)
+
+
+@pytest.mark.parametrize("name,rule", [
+    ("trailer.mp4", "name trailer"), ("SAMPLE.mkv", "name sample"), ("300-trailer.mp4", "suffix -trailer"),
+    ("300-trailer2.mp4", "suffix -trailer"), ("300.trailer.mkv", "suffix .trailer"), ("300_sample.avi", "suffix _sample"),
+    ("300 - trailer.mkv", "suffix - trailer"), ("300-scene2.mp4", "suffix -scene"), ("300-clip.mp4", "suffix -clip"),
+    ("300-deleted.mp4", "suffix -deleted"), ("300-deletedscene.mp4", "suffix -deletedscene"),
+    ("300-interview.mp4", "suffix -interview"), ("300-behindthescenes.mp4", "suffix -behindthescenes"),
+    ("300-featurette.mkv", "suffix -featurette"), ("300-short.mkv", "suffix -short"), ("300-extra.mkv", "suffix -extra"),
+    ("300-other.mkv", "suffix -other"),
+])
+def test_jellyfin_names_are_extras(name, rule):
+    assert RULES.name_rule(name) == rule
+
+
+@pytest.mark.parametrize("name", [
+    "stuff trailerthings.mkv", "The Big Short (2015).mkv", "Trailer Park Boys S01E01.mkv", "Trailer (2023).mkv",
+    "The Making of a Legend (2020).mkv", "Sampler.mkv", "trailer.mp3.txt", "Short Circuit (1986).mkv",
+])
+def test_ordinary_names_are_not(name):
+    assert RULES.name_rule(name) is None
+
+
+@pytest.mark.parametrize("name,episode", [
+    ("Show S01E02.mkv", True), ("show.s1e2.mkv", True), ("Show S01E01-E02.mkv", True), ("Show 1x02.avi", True),
+    ("Show - 12x102 - x.mkv", True), ("Movie 1920x1080.mkv", False), ("Movie (2020).mkv", False),
+    ("S1Intro.mkv", False), ("Boss01E02.mkv", False), ("Movie 2x1080p.mkv", False),
+])
+def test_episode_parsing(name, episode):
+    assert is_episode(name) is episode
+
+
+@pytest.mark.parametrize("folder", ["trailers", "Featurettes", "behind the scenes", "Deleted Scenes", "extras",
+                                    "other", "clips", "backdrops"])
+def test_every_video_in_an_extras_folder_is_an_extra(folder):
+    extras, protected = decide(folder, ["a.mkv", "Something big.mkv"], {"a.mkv": 10})
+    assert extras == {"a.mkv": "folder " + folder, "Something big.mkv": "folder " + folder}
+    assert protected == {}
+
+
+def test_the_library_root_itself_is_never_an_extras_folder():
+    extras, _protected = decide("extras", ["Movie (2001).mkv", "Other (2002).mkv"], is_root=True)
+    assert extras == {}
+
+
+def test_the_largest_video_is_never_an_extra_whatever_its_name():
+    extras, protected = decide("Lonely (2018)", ["sample.mkv"])
+    assert extras == {} and protected == {"sample.mkv": "largest video in its folder"}
+    extras, protected = decide("X", ["X-trailer.mkv", "X.mkv"], {"X-trailer.mkv": 3000 * MB, "X.mkv": 100 * MB})
+    assert extras == {} and protected == {"X-trailer.mkv": "largest video in its folder"}
+
+
+def test_episodes_are_never_extras_even_in_an_extras_folder():
+    extras, protected = decide("Season 01", ["Show S01E01-sample.mkv", "Show S01E01.mkv"], {"Show S01E01-sample.mkv": 5})
+    assert extras == {} and protected == {"Show S01E01-sample.mkv": "parses as an episode"}
+    extras, protected = decide("samples", ["Show S01E01.mkv", "x.mkv"])
+    assert extras == {"x.mkv": "folder samples"} and protected == {"Show S01E01.mkv": "parses as an episode"}
+
+
+def test_size_alone_never_makes_an_extra():
+    # short episodes, short films, a flat root, two versions of one film: nothing
+    assert decide("Season 1", ["Show S01E01.mkv", "Show S01E02.mkv"], {"Show S01E01.mkv": 200 * MB,
+                                                                      "Show S01E02.mkv": 210 * MB})[0] == {}
+    assert decide("Shorts (2007)", ["a.mkv", "b.mkv"], {"a.mkv": 90 * MB, "b.mkv": 120 * MB})[0] == {}
+    assert decide("movies", ["A.mkv", "B.mkv"], {"A.mkv": 3000 * MB, "B.mkv": 300 * MB}, is_root=True)[0] == {}
+    assert decide("Heat", ["a.mkv", "b.mkv", "c.mkv"], {"a.mkv": 2000 * MB, "b.mkv": 3000 * MB, "c.mkv": 10 * MB})[0] == {}
+
+
+def test_small_video_beside_one_feature_is_a_sample():
+    extras, _protected = decide("Dune (2021)", ["Dune (2021).mkv", "rarbg.com.mp4"],
+                                {"Dune (2021).mkv": 3000 * MB, "rarbg.com.mp4": 12 * MB})
+    assert extras == {"rarbg.com.mp4": RULE_SAMPLE_SIZE}
+    off = ExtrasRules(min_video_size=0)
+    assert decide("Dune (2021)", ["Dune (2021).mkv", "rarbg.com.mp4"],
+                  {"Dune (2021).mkv": 3000 * MB, "rarbg.com.mp4": 12 * MB}, rules=off)[0] == {}
+
+
+def test_sizes_are_asked_for_only_when_a_decision_needs_them():
+    asked = []
+
+    def size_of(name):
+        asked.append(name)
+        return 1
+
+    RULES.decide("Season 1", False, ["Show S01E01.mkv", "Show S01E02.mkv"], size_of)
+    RULES.decide("Movie (2000)", False, ["Movie (2000).mkv"], size_of)
+    assert asked == []
+
+
+def test_user_patterns_and_folders_add_to_the_rules_and_bad_ones_are_refused():
+    rules = ExtrasRules(patterns=[r"\bproof\b"], extra_folder_names=["Bonus"])
+    assert rules.name_rule("x-proof.jpg.mkv") == r"pattern \bproof\b"
+    assert rules.folder_rule("bonus", False) == "folder bonus"
+    with pytest.raises(RulesError, match="not a valid regular expression"):
+        ExtrasRules(patterns=["("])
+    with pytest.raises(RulesError, match="single folder name"):
+        ExtrasRules(extra_folder_names=["a/b"])
