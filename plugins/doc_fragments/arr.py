@@ -9,14 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    DOCUMENTATION = r"""
-options:
-  instances:
-    description:
-      - The Radarr and Sonarr instances to ask. Any number of each.
-    type: list
-    elements: dict
-    required: true
+    _SUBOPTIONS = r"""
     suboptions:
       name:
         description:
@@ -59,3 +52,21 @@ options:
         type: int
         default: 30
 """
+
+    DOCUMENTATION = r"""
+options:
+  instances:
+    description:
+      - The Radarr and Sonarr instances to ask. Any number of each.
+    type: list
+    elements: dict
+    required: true""" + _SUBOPTIONS
+
+    # For modules that can also work without Radarr/Sonarr.
+    OPTIONAL = r"""
+options:
+  instances:
+    description:
+      - The Radarr and Sonarr instances to ask. Any number of each.
+    type: list
+    elements: dict""" + _SUBOPTIONS

@@ -93,6 +93,14 @@ class ArrClient:
         query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types)}
         return self.paged("/api/v3/history", query, page_size)
 
+    def imports_since(self, date):
+        """Import records (``downloadFolderImported``) at or after ``date`` (ISO-8601), from the un-paged
+        ``/api/v3/history/since`` feed. Returns a list; anything but a list of records raises."""
+        data = self.get("/api/v3/history/since", {"date": date, "eventType": "downloadFolderImported"})
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ArrError("%s: /api/v3/history/since did not answer a list of records" % self.name)
+        return [r for r in data if r.get("eventType") in ("downloadFolderImported", EVENT_IMPORTED)]
+
     def queue(self, page_size=1000):
         include = "includeUnknownMovieItems" if self.kind == "radarr" else "includeUnknownSeriesItems"
         return self.paged("/api/v3/queue", {include: "true"}, page_size)

@@ -40,9 +40,9 @@ def sftp_argument_spec():
     )
 
 
-def arr_instances_spec():
+def arr_instances_spec(required=True):
     return dict(
-        instances=dict(type="list", elements="dict", required=True, options=dict(
+        instances=dict(type="list", elements="dict", required=required, options=dict(
             name=dict(type="str", required=True),
             type=dict(type="str", required=True, choices=["radarr", "sonarr"]),
             url=dict(type="str", required=True),
@@ -61,3 +61,21 @@ def arr_client(instance):
     return ArrClient(instance["name"], instance["type"], instance["url"], key,
                      validate_certs=instance["validate_certs"], ca_path=instance["ca_path"],
                      timeout=instance["timeout"])
+
+
+def jellyfin_argument_spec():
+    return dict(
+        jellyfin_url=dict(type="str", required=True, fallback=(env_fallback, ["JELLYFIN_URL"])),
+        jellyfin_api_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["JELLYFIN_API_KEY"])),
+        jellyfin_validate_certs=dict(type="bool", default=True),
+        jellyfin_ca_path=dict(type="path"),
+        jellyfin_timeout=dict(type="int", default=30),
+    )
+
+
+def jellyfin_client(module):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import JellyfinClient
+    params = module.params
+    return JellyfinClient(params["jellyfin_url"], params["jellyfin_api_key"],
+                          validate_certs=params["jellyfin_validate_certs"], ca_path=params["jellyfin_ca_path"],
+                          timeout=params["jellyfin_timeout"])

@@ -302,8 +302,8 @@ def main():
                          **result)
     result.update(report)
     result["changed"] = bool(report["removed"] or report["recycled"] or report["folders_removed"] or expired)
-    result["msg"] = "%s %d files (%s)" % ("recycled" if recycle else "deleted",
-                                         len(report["removed"]) + len(report["recycled"]), _size(report["bytes_freed"]))
+    done = len(report["removed"]) + len(report["recycled"])
+    result["msg"] = "%s %d files (%s)" % ("recycled" if recycle else "deleted", done, _size(report["bytes_freed"]))
     module.exit_json(**result)
 
 

@@ -33,6 +33,17 @@ def load_state(path):
         return _cache["state"]
 
 
+def parse_iso(text):
+    """ISO-8601 as the apps write it (``2026-11-23T10:00:00Z``, with or without fractions) to epoch seconds."""
+    from datetime import datetime
+    text = text.strip().replace("Z", "+00:00")
+    if "." in text:   # Python 3.11 takes at most 6 fraction digits; .NET writes up to 7
+        head, frac = text.split(".", 1)
+        digits = "".join(ch for ch in frac if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + frac[len(digits):]
+    return datetime.fromisoformat(text).timestamp()
+
+
 def page_of(records, query, default_sort="date"):
     page = int(query.get("page", ["1"])[0])
     size = int(query.get("pageSize", ["10"])[0])
@@ -93,6 +104,21 @@ class Handler(BaseHTTPRequestHandler):
             if "downloadId" in query:
                 records = [r for r in records if r.get("downloadId") == query["downloadId"][0]]
             return self._send(200, page_of(records, query))
+        if parts.path == "/api/v3/history/since":
+            # HistoryController.GetHistorySince: records at or after `date`, oldest first, a plain array;
+            # eventType binds from the enum's name or its number.
+            if faults.get("since_status"):
+                return self._send(int(faults["since_status"]), {"message": "injected fault"})
+            try:
+                since = parse_iso(query["date"][0])
+            except (KeyError, ValueError):
+                return self._send(400, {"message": "date is required"})
+            records = [r for r in state.get("history", []) if parse_iso(r["date"]) >= since]
+            if "eventType" in query:
+                wanted = query["eventType"][0]
+                number = int(wanted) if wanted.isdigit() else self.server.event_numbers.get(wanted)
+                records = [r for r in records if self.server.event_numbers.get(r["eventType"]) == number]
+            return self._send(200, sorted(records, key=lambda r: (parse_iso(r["date"]), r["id"])))
         if parts.path == "/api/v3/queue":
             return self._send(200, page_of(state.get("queue", []), query, default_sort="timeleft"))
         if parts.path == "/api/v3/system/status":

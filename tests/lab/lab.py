@@ -160,9 +160,10 @@ def start_sshd(d, port):
     return client_key
 
 
-def start_double(d, name, port):
+def start_double(d, name, port, script="arr_double.py"):
+    """Start a service double (``arr_double.py``, ``jellyfin_double.py``) on DIR/NAME.json; pid in DIR/NAME.pid."""
     log = open(os.path.join(d, "%s.log" % name), "w")
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "arr_double.py"), os.path.join(d, "%s.json" % name),
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, script), os.path.join(d, "%s.json" % name),
                              str(port)], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(os.path.join(d, "%s.pid" % name), "w") as handle:
         handle.write(str(proc.pid))

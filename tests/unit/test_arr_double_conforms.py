@@ -112,3 +112,20 @@ def test_injected_fault_on_page_two(double):
     path.write_text(json.dumps(state))
     assert get(base + "/api/v3/history?page=1", state["api_key"])[0] == 200
     assert get(base + "/api/v3/history?page=2", state["api_key"])[0] == 500
+
+
+def test_history_since_conforms_and_is_inclusive(double):
+    kind, base, state, dummy = double
+    imports = sorted((r for r in state["history"] if r["eventType"] == "downloadFolderImported"),
+                     key=lambda r: r["date"])
+    middle = imports[len(imports) // 2]
+    status, body = get(base + "/api/v3/history/since?date=%s&eventType=downloadFolderImported" % middle["date"],
+                       state["api_key"])
+    assert status == 200
+    data = json.loads(body)
+    validator(kind, "#/components/schemas/HistoryResource").validate(data[0])
+    for record in data:
+        validator(kind, "#/components/schemas/HistoryResource").validate(record)
+    assert middle["id"] in [r["id"] for r in data]   # at or after the date
+    assert all(r["eventType"] == "downloadFolderImported" and r["date"] >= middle["date"] for r in data)
+    assert get(base + "/api/v3/history/since?date=2020-01-01T00:00:00Z", "wrong") == (401, b"")

@@ -73,8 +73,8 @@ def test_episodes_are_never_extras_even_in_an_extras_folder():
 
 def test_size_alone_never_makes_an_extra():
     # short episodes, short films, a flat root, two versions of one film: nothing
-    assert decide("Season 1", ["Show S01E01.mkv", "Show S01E02.mkv"], {"Show S01E01.mkv": 200 * MB,
-                                                                      "Show S01E02.mkv": 210 * MB})[0] == {}
+    episodes = {"Show S01E01.mkv": 200 * MB, "Show S01E02.mkv": 210 * MB}
+    assert decide("Season 1", sorted(episodes), episodes)[0] == {}
     assert decide("Shorts (2007)", ["a.mkv", "b.mkv"], {"a.mkv": 90 * MB, "b.mkv": 120 * MB})[0] == {}
     assert decide("movies", ["A.mkv", "B.mkv"], {"A.mkv": 3000 * MB, "B.mkv": 300 * MB}, is_root=True)[0] == {}
     assert decide("Heat", ["a.mkv", "b.mkv", "c.mkv"], {"a.mkv": 2000 * MB, "b.mkv": 3000 * MB, "c.mkv": 10 * MB})[0] == {}

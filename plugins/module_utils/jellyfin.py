@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Jellyfin client (library refresh) and the pure planning of a targeted refresh.
+
+Auth is ``Authorization: MediaBrowser Token="..."``, which every current Jellyfin accepts; the legacy
+``X-Emby-Token`` header and ``api_key`` parameter are off by default from 2026 on.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import posixpath
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+
+
+class JellyfinError(ServiceError):
+    pass
+
+
+class JellyfinClient:
+    def __init__(self, url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=3, backoff=1.0,
+                 name="jellyfin"):
+        if not api_key or any(ch in api_key for ch in '"\\\r\n'):
+            raise JellyfinError("%s: the API key is empty or holds a quote, backslash or line break" % name)
+        self.name = name
+        self.http = HttpClient(url, name, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                               retries=retries, backoff=backoff,
+                               default_headers={"Authorization": 'MediaBrowser Token="%s"' % api_key,
+                                                "Accept": "application/json"})
+
+    def close(self):
+        self.http.close()
+
+    def _check(self, resp, what):
+        if resp.status == 401:
+            raise JellyfinError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
+        if resp.status == 403:
+            raise JellyfinError("%s: %s needs an administrator's API key (HTTP 403)" % (self.name, what), 403)
+        if resp.status not in (200, 204):
+            raise JellyfinError("%s: %s answered HTTP %s %s" % (self.name, what, resp.status, resp.reason),
+                                resp.status)
+
+    def libraries(self):
+        """``GET /Library/VirtualFolders``: list of (name, [locations])."""
+        resp = self.http.request("GET", "/Library/VirtualFolders")
+        self._check(resp, "GET /Library/VirtualFolders")
+        try:
+            data = json.loads(resp.body.decode("utf-8"))
+            return [(str(lib.get("Name")), [str(loc) for loc in lib.get("Locations") or []]) for lib in data]
+        except (ValueError, TypeError, AttributeError):
+            raise JellyfinError("%s: /Library/VirtualFolders did not answer a list of libraries (is %s Jellyfin?)"
+                                % (self.name, self.http.describe()))
+
+    def media_updated(self, paths, update_type="Created"):
+        """One ``POST /Library/Media/Updated`` for every path (Jellyfin rescans just those, after a debounce)."""
+        body = json.dumps({"Updates": [{"Path": path, "UpdateType": update_type} for path in paths]})
+        resp = self.http.request("POST", "/Library/Media/Updated", body=body.encode("utf-8"),
+                                 headers={"Content-Type": "application/json"}, idempotent=True)
+        self._check(resp, "POST /Library/Media/Updated")
+
+    def refresh_all(self):
+        """``POST /Library/Refresh``: queue a scan of every library."""
+        resp = self.http.request("POST", "/Library/Refresh", idempotent=True)
+        self._check(resp, "POST /Library/Refresh")
+
+
+def _norm(path):
+    path = posixpath.normpath(path)
+    return path if path != "//" else "/"
+
+
+def _under(path, folder):
+    folder = folder.rstrip("/") or "/"
+    return path == folder or path.startswith(folder + "/") or folder == "/"
+
+
+def map_path(path, path_map):
+    """Map a NAS path to Jellyfin's view: the longest ``from`` prefix (whole path components) wins."""
+    path = _norm(path)
+    best = None
+    for item in path_map:
+        source = _norm(item["from"])
+        if _under(path, source) and (best is None or len(source) > len(best[0])):
+            best = (source, _norm(item["to"]))
+    if best is None:
+        return path
+    rest = path[len(best[0]):].lstrip("/") if best[0] != "/" else path.lstrip("/")
+    return posixpath.join(best[1], rest) if rest else best[1]
+
+
+def import_folder(record):
+    """The folder a Radarr/Sonarr import record put its file in (``data.importedPath``), or None."""
+    data = record.get("data") or {}
+    path = data.get("importedPath")
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return posixpath.dirname(_norm(path))
+
+
+def plan_refresh(paths, libraries, mode="targeted", unknown=0):
+    """Decide the one request to send.
+
+    ``paths``: folders as Jellyfin sees them; ``libraries``: (name, locations) from Jellyfin; ``unknown``:
+    imports whose path is not known. Returns a dict: ``mode`` (``targeted``, ``full`` or ``none``),
+    ``paths`` (sorted, distinct), ``outside`` (paths under no library) and ``reason``."""
+    distinct = sorted(set(_norm(p) for p in paths))
+    if not distinct and not unknown:
+        return {"mode": "none", "paths": [], "outside": [], "reason": "nothing new"}
+    locations = [_norm(loc) for _name, locs in libraries for loc in locs]
+    outside = [p for p in distinct if not any(_under(p, loc) for loc in locations)]
+    if mode == "full":
+        return {"mode": "full", "paths": distinct, "outside": outside, "reason": "mode full"}
+    if unknown:
+        return {"mode": "full", "paths": distinct, "outside": outside,
+                "reason": "%d imports without an importedPath" % unknown}
+    if outside:
+        return {"mode": "full", "paths": distinct, "outside": outside,
+                "reason": "%d paths under no Jellyfin library (check path_map)" % len(outside)}
+    return {"mode": "targeted", "paths": distinct, "outside": [], "reason": "%d folders" % len(distinct)}

@@ -1,0 +1,267 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: jellyfin_refresh
+short_description: Have Jellyfin scan just the folders Radarr and Sonarr imported into
+version_added: 0.2.0
+description:
+  - Collects the folders of new imports - from the Radarr/Sonarr history (C(data.importedPath) of
+    C(downloadFolderImported) records since a checkpoint) and from O(paths) - maps them from the NAS view to
+    Jellyfin's with O(path_map), and sends them all in B(one) C(POST /Library/Media/Updated). Jellyfin rescans
+    just those folders instead of every library.
+  - A folder under no Jellyfin library (checked against C(GET /Library/VirtualFolders)), or an import whose
+    path is unknown, makes the module ask for one full C(POST /Library/Refresh) instead. O(mode=full) always
+    does that.
+  - The checkpoint advances only after Jellyfin accepted the request, so an import is never missed; when
+    Jellyfin is down the next run sends the same folders again. Nothing new means no request and no change.
+author:
+  - mediaops.servarr maintainers (@mediaops)
+extends_documentation_fragment:
+  - mediaops.servarr.jellyfin
+  - mediaops.servarr.arr.OPTIONAL
+  - mediaops.servarr.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the history and Jellyfin's libraries and reports the request it would send; sends nothing
+      and writes no checkpoint.
+  diff_mode:
+    support: full
+    details: The diff shows the folders (or the full refresh) that would be sent.
+  action_group:
+    description: Use C(group/mediaops.servarr.jellyfin) in C(module_defaults) for the Jellyfin connection
+      options and C(group/mediaops.servarr.arr) for O(instances).
+    support: full
+    membership:
+      - mediaops.servarr.jellyfin
+      - mediaops.servarr.arr
+options:
+  paths:
+    description:
+      - Folders or files to refresh, as the NAS (this host) sees them, on top of the imports found in the history.
+    type: list
+    elements: str
+    default: []
+  path_map:
+    description:
+      - How NAS paths appear to Jellyfin (for example Jellyfin in a container that mounts C(/mnt/media) as
+        C(/media)). The longest matching O(path_map[].from) wins; paths that match none are sent unchanged.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      from:
+        description: Path prefix as this host sees it.
+        type: str
+        required: true
+      to:
+        description: The same folder as Jellyfin sees it.
+        type: str
+        required: true
+  mode:
+    description:
+      - V(targeted) sends the changed folders; V(full) asks for a scan of every library whenever there is
+        something new.
+    type: str
+    choices: [targeted, full]
+    default: targeted
+  checkpoint:
+    description:
+      - JSON file that remembers, per instance, the newest import already sent. Required with O(instances).
+    type: path
+  initial_lookback_hours:
+    description:
+      - Without a checkpoint, imports from this many hours back count as new.
+    type: int
+    default: 24
+"""
+
+EXAMPLES = r"""
+- name: Refresh what Radarr and Sonarr imported since the last run
+  mediaops.servarr.jellyfin_refresh:
+    jellyfin_url: http://127.0.0.1:8096
+    jellyfin_api_key: "{{ vault_jellyfin_api_key }}"
+    instances:
+      - name: radarr
+        type: radarr
+        url: http://127.0.0.1:7878
+        api_key_file: /opt/arr-stack/radarr/config.xml
+      - name: sonarr
+        type: sonarr
+        url: http://127.0.0.1:8989
+        api_key_file: /opt/arr-stack/sonarr/config.xml
+    path_map:
+      - from: /mnt/media
+        to: /media
+    checkpoint: /var/lib/servarr/jellyfin.checkpoint.json
+
+- name: Refresh two folders by hand
+  mediaops.servarr.jellyfin_refresh:
+    jellyfin_url: https://jellyfin.example.lan
+    jellyfin_api_key: "{{ vault_jellyfin_api_key }}"
+    jellyfin_ca_path: /etc/servarr/lan-ca.pem
+    paths:
+      - /mnt/media/movies/Dune (2021)
+      - /mnt/media/series/Andor (2022)/Season 02
+"""
+
+RETURN = r"""
+mode:
+  description: V(targeted) (C(POST /Library/Media/Updated)), V(full) (C(POST /Library/Refresh)) or V(none).
+  returned: always
+  type: str
+reason:
+  description: Why this mode, for example C(3 folders) or C(1 paths under no Jellyfin library).
+  returned: always
+  type: str
+paths:
+  description: The folders, as Jellyfin sees them, sorted and distinct.
+  returned: always
+  type: list
+  elements: str
+outside_libraries:
+  description: Those of O(paths) that are under no Jellyfin library.
+  returned: always
+  type: list
+  elements: str
+imports:
+  description: The new import records, each with C(instance), C(id), C(date), C(imported_path) and C(folder).
+  returned: always
+  type: list
+  elements: dict
+request:
+  description: The request sent (in check mode, that would be sent), with C(method), C(path) and C(body).
+  returned: when a request is due
+  type: dict
+sent:
+  description: Jellyfin accepted the request.
+  returned: always
+  type: bool
+checkpoint:
+  description: The checkpoint after this run (in check mode, as it would be written), per instance C(date) and C(ids).
+  returned: when O(instances) is set
+  type: dict
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
+    arr_client, arr_instances_spec, jellyfin_argument_spec, jellyfin_client)
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.import_feed import advance, new_records
+from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import import_folder, map_path, plan_refresh
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
+
+
+def read_imports(module, state):
+    """New import records of every instance, and the checkpoint as it would be after them."""
+    found, unknown, checkpoint = [], 0, {}
+    lookback = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                             time.gmtime(time.time() - module.params["initial_lookback_hours"] * 3600))
+    for instance in module.params["instances"] or []:
+        name = instance["name"]
+        entry = (state.get("instances") or {}).get(name)
+        since = entry["date"] if entry else lookback
+        client = arr_client(instance)
+        try:
+            records = client.imports_since(since)
+        finally:
+            client.close()
+        for record in new_records(records, entry):
+            folder = import_folder(record)
+            unknown += folder is None
+            found.append({"instance": name, "id": record.get("id"), "date": record.get("date"),
+                          "imported_path": (record.get("data") or {}).get("importedPath"), "folder": folder})
+        after = advance(entry, records)
+        if after:
+            checkpoint[name] = after
+    return found, unknown, checkpoint
+
+
+def main():
+    argument_spec = jellyfin_argument_spec()
+    argument_spec.update(arr_instances_spec(required=False))
+    argument_spec.update(
+        paths=dict(type="list", elements="str", default=[]),
+        path_map=dict(type="list", elements="dict", default=[], options={
+            "from": dict(type="str", required=True), "to": dict(type="str", required=True)}),
+        mode=dict(type="str", choices=["targeted", "full"], default="targeted"),
+        checkpoint=dict(type="path"),
+        initial_lookback_hours=dict(type="int", default=24),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_by={"instances": ["checkpoint"]})
+    p = module.params
+    result = dict(changed=False, sent=False, mode="none", reason="", paths=[], outside_libraries=[], imports=[])
+    for item in p["path_map"]:
+        if not item["from"].startswith("/") or not item["to"].startswith("/"):
+            module.fail_json(msg="path_map entries need absolute paths: %s -> %s" % (item["from"], item["to"]), **result)
+    for path in p["paths"]:
+        if not path.startswith("/"):
+            module.fail_json(msg="paths must be absolute: %r" % path, **result)
+    try:
+        state = load(p["checkpoint"], default={}) if p["checkpoint"] else {}
+        imports, unknown, checkpoint = read_imports(module, state)
+    except (ServiceError, StateError) as exc:
+        module.fail_json(msg="%s; nothing was sent and the checkpoint is unchanged" % exc, **result)
+    result["imports"] = imports
+    if p["instances"]:
+        result["checkpoint"] = dict((state.get("instances") or {}), **checkpoint)
+
+    folders = [map_path(i["folder"], p["path_map"]) for i in imports if i["folder"]]
+    folders += [map_path(path, p["path_map"]) for path in p["paths"]]
+    client = jellyfin_client_or_fail(module, result)
+    try:
+        libraries = client.libraries() if folders and p["mode"] == "targeted" else []
+        plan = plan_refresh(folders, libraries, mode=p["mode"], unknown=unknown)
+        result.update(mode=plan["mode"], reason=plan["reason"], paths=plan["paths"], outside_libraries=plan["outside"])
+        if plan["mode"] == "targeted":
+            result["request"] = {"method": "POST", "path": "/Library/Media/Updated", "body": {
+                "Updates": [{"Path": path, "UpdateType": "Created"} for path in plan["paths"]]}}
+        elif plan["mode"] == "full":
+            result["request"] = {"method": "POST", "path": "/Library/Refresh", "body": None}
+        if module._diff and plan["mode"] != "none":
+            what = plan["paths"] if plan["mode"] == "targeted" else ["every library (%s)" % plan["reason"]]
+            result["diff"] = {"before_header": "Jellyfin %s" % p["jellyfin_url"],
+                              "after_header": "Jellyfin %s: rescan" % p["jellyfin_url"],
+                              "before": "", "after": "".join("%s\n" % line for line in what)}
+        result["changed"] = plan["mode"] != "none"
+        if module.check_mode or plan["mode"] == "none":
+            module.exit_json(**result)
+        if plan["mode"] == "targeted":
+            client.media_updated(plan["paths"])
+        else:
+            client.refresh_all()
+        result["sent"] = True
+    except ServiceError as exc:
+        module.fail_json(msg="%s; the checkpoint is unchanged, the next run sends these folders again" % exc, **result)
+    finally:
+        client.close()
+
+    if p["instances"] and checkpoint:
+        try:
+            save(p["checkpoint"], {"version": 1, "instances": result["checkpoint"]})
+        except (OSError, StateError) as exc:
+            module.fail_json(msg="Jellyfin accepted the request but the checkpoint %s could not be written: %s "
+                             "(the next run sends these folders again)" % (p["checkpoint"], exc), **result)
+    module.exit_json(**result)
+
+
+def jellyfin_client_or_fail(module, result):
+    try:
+        return jellyfin_client(module)
+    except ServiceError as exc:
+        module.fail_json(msg=str(exc), **result)
+
+
+if __name__ == "__main__":
+    main()
