@@ -40,17 +40,6 @@ attributes:
       - mediaops.servarr.arr
 """
 
-    ACTIONGROUP_JELLYFIN = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/mediaops.servarr.jellyfin) in C(module_defaults) to set the Jellyfin connection
-      options once for every module of the group.
-    support: full
-    membership:
-      - mediaops.servarr.jellyfin
-"""
-
     READ_ONLY = r"""
 options: {}
 attributes:

@@ -37,6 +37,17 @@ options:
       - C(known_hosts) file that holds the seedbox's host key. Unknown host keys are always rejected.
       - The user's C(~/.ssh/known_hosts) when not set.
     type: path
+  sftp_host_fingerprint:
+    description:
+      - Pin the seedbox's host key by its fingerprint instead of a C(known_hosts) file, as C(ssh-keygen -lf)
+        prints it (V(SHA256:...)). Any other key is rejected.
+    type: str
+  sftp_accept_new_host_key:
+    description:
+      - Trust a host key seen for the first time and add it to O(sftp_known_hosts) (trust on first use). A key
+        that differs from a known one is always rejected.
+    type: bool
+    default: false
 requirements:
   - paramiko (only when SFTP is used; Debian package C(python3-paramiko))
 """

@@ -37,7 +37,17 @@ def sftp_argument_spec():
         sftp_password=dict(type="str", no_log=True),
         sftp_key_file=dict(type="path"),
         sftp_known_hosts=dict(type="path"),
+        sftp_host_fingerprint=dict(type="str"),
+        sftp_accept_new_host_key=dict(type="bool", default=False),
     )
+
+
+def sftp_connection_args(params):
+    """Keyword arguments for ssh.connect (and SftpRemover) from the sftp_* options."""
+    return dict(host=params["sftp_host"], port=params["sftp_port"], username=params["sftp_username"],
+                password=params["sftp_password"], key_file=params["sftp_key_file"],
+                known_hosts=params["sftp_known_hosts"], host_fingerprint=params["sftp_host_fingerprint"],
+                accept_new=params["sftp_accept_new_host_key"])
 
 
 def arr_instances_spec(required=True):

@@ -20,6 +20,7 @@ import posixpath
 import stat
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import under_root
+from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, connect
 
 
 class RemovalError(Exception):
@@ -122,38 +123,19 @@ class SftpRemover(_Remover):
     """The same over SFTP with paramiko; host keys are always checked (known_hosts file)."""
 
     def __init__(self, root, host, port=22, username=None, password=None, key_file=None, known_hosts=None,
-                 timeout=30):
+                 timeout=30, host_fingerprint=None, accept_new=False):
         super(SftpRemover, self).__init__(root)
         try:
-            import paramiko
-        except ImportError:
-            raise RemovalError("data_removal=sftp needs the Python library paramiko on the managed host "
-                               "(Debian: apt install python3-paramiko)")
-        self._paramiko = paramiko
-        client = paramiko.SSHClient()
+            self.client = connect(host, port=port, username=username, password=password, key_file=key_file,
+                                  known_hosts=known_hosts, host_fingerprint=host_fingerprint,
+                                  accept_new=accept_new, timeout=timeout)
+        except SshError as exc:
+            raise RemovalError("SFTP: %s" % exc)
         try:
-            if known_hosts:
-                client.load_host_keys(known_hosts)
-            else:
-                client.load_system_host_keys()
-        except (IOError, OSError) as exc:
-            raise RemovalError("cannot read known_hosts %s: %s" % (known_hosts, exc))
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
-            client.connect(host, port=port, username=username, password=password, key_filename=key_file,
-                           timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                           allow_agent=False, look_for_keys=False)
-            self.sftp = client.open_sftp()
-        except paramiko.AuthenticationException:
-            client.close()
-            raise RemovalError("SFTP %s@%s:%s rejected the credentials" % (username, host, port))
-        except paramiko.SSHException as exc:
-            client.close()
-            raise RemovalError("SFTP %s:%s: %s (is the host key in known_hosts?)" % (host, port, exc))
-        except (OSError, EOFError) as exc:
-            client.close()
-            raise RemovalError("SFTP: cannot reach %s:%s: %s" % (host, port, exc))
-        self.client = client
+            self.sftp = self.client.open_sftp()
+        except Exception as exc:
+            self.client.close()
+            raise RemovalError("SFTP subsystem of %s:%s: %s" % (host, port, exc))
 
     def lstat(self, path):
         try:

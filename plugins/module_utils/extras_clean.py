@@ -259,7 +259,7 @@ def _move(path, target, size):
 
 
 def new_report():
-    return {"removed": [], "recycled": [], "skipped": [], "bytes_freed": 0, "folders_removed": []}
+    return {"removed": [], "recycled": [], "not_removed": [], "bytes_freed": 0, "folders_removed": []}
 
 
 def remove(scan_result, report, recycle_dir=None, remove_folders=True):
@@ -268,14 +268,14 @@ def remove(scan_result, report, recycle_dir=None, remove_folders=True):
     for cand in scan_result.candidates:
         real_folder = os.path.realpath(os.path.dirname(cand.path))
         if not _inside(real_folder, cand.root):
-            report["skipped"].append({"path": cand.path, "reason": "folder resolves outside %s" % cand.root})
+            report["not_removed"].append({"path": cand.path, "reason": "folder resolves outside %s" % cand.root})
             continue
         items = [(cand.path, cand.dev, cand.ino, cand.size)]
         items += cand.sidecars
         for path, dev, ino, size in items:
             why = _same_file(path, dev, ino, size, real_folder)
             if why:
-                report["skipped"].append({"path": path, "reason": why})
+                report["not_removed"].append({"path": path, "reason": why})
                 if path == cand.path:
                     break   # keep the sidecars of a video that was kept
                 continue

@@ -247,7 +247,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
-    rtorrent_argument_spec, rtorrent_client, sftp_argument_spec)
+    rtorrent_argument_spec, rtorrent_client, sftp_argument_spec, sftp_connection_args)
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
@@ -289,10 +289,8 @@ def _remover(module):
     if method == "local":
         return LocalRemover(params["download_root"])
     if method in ("sftp", "rutorrent"):
-        return SftpRemover(params["download_root"], params["sftp_host"], port=params["sftp_port"],
-                           username=params["sftp_username"], password=params["sftp_password"],
-                           key_file=params["sftp_key_file"], known_hosts=params["sftp_known_hosts"],
-                           timeout=params["rtorrent_timeout"])
+        return SftpRemover(params["download_root"], timeout=params["rtorrent_timeout"],
+                           **sftp_connection_args(params))
     return None
 
 

@@ -164,7 +164,7 @@ recycled:
   returned: always
   type: list
   elements: dict
-skipped:
+not_removed:
   description: Files left because they changed between the scan and the removal, each with C(path) and C(reason).
   returned: always
   type: list
@@ -229,7 +229,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = dict(changed=False, extras=[], protected=[], removed=[], recycled=[], skipped=[], bytes_freed=0,
+    result = dict(changed=False, extras=[], protected=[], removed=[], recycled=[], not_removed=[], bytes_freed=0,
                   folders_removed=[], recycle_expired=[], symlinks_skipped=[], scanned={})
     if not p["roots"]:
         module.fail_json(msg="roots must name at least one library folder", **result)

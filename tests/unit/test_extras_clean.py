@@ -46,7 +46,7 @@ def test_a_file_replaced_after_the_scan_is_kept(root):
     report = new_report()
     remove(found, report)
     assert os.path.exists(victim)
-    assert {"path": victim, "reason": "changed since the scan"} in report["skipped"]
+    assert {"path": victim, "reason": "changed since the scan"} in report["not_removed"]
 
 
 def test_a_folder_swapped_for_a_symlink_after_the_scan_is_not_followed(root, tmp_path):

@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Seedbox sync decisions (pure): which remote items to fetch, and whether a staged copy is complete.
+
+An *item* is one top-level entry of the remote folder: a release folder or a single file. Its files are
+listed over SFTP before the transfer; that listing is the evidence a staged copy is checked against.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import hashlib
+
+# lftp's own temporary names: the temp file of xfer:use-temp-file and the status file of a segmented get
+LFTP_TEMP_PREFIX = ".in."
+LFTP_STATUS_SUFFIX = ".lftp-pget-status"
+
+
+class Item:
+    """A remote item: ``files`` maps a relative path ('' for a single-file item) to (size, mtime)."""
+
+    def __init__(self, name, is_dir, files, newest, skipped_links=0):
+        self.name = name
+        self.is_dir = is_dir
+        self.files = files
+        self.newest = newest
+        self.skipped_links = skipped_links
+
+    @property
+    def size(self):
+        return sum(size for size, _mtime in self.files.values())
+
+    def signature(self):
+        """Changes when any file is added, removed, resized or rewritten."""
+        digest = hashlib.sha256()
+        for rel in sorted(self.files):
+            size, mtime = self.files[rel]
+            digest.update(("%s\0%d\0%d\n" % (rel, size, int(mtime))).encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+
+def name_problem(name):
+    if "\n" in name or "\r" in name:
+        return "its name holds a line break, which lftp commands cannot address"
+    if name in (".", ".."):
+        return "not an item"
+    return None
+
+
+def select(items, include=(), exclude=(), min_age_seconds=0, now=0, handed_off=None, present=None):
+    """Split ``items`` into (to_fetch, skipped) where skipped is a list of (name, reason).
+
+    ``handed_off``: {name: signature} of items a previous run already handed off; ``present``: a function
+    telling whether a name already exists in the import folder with the same sizes (None: unknown)."""
+    fetch, skipped = [], []
+    for item in sorted(items, key=lambda i: i.name):
+        problem = name_problem(item.name)
+        if problem:
+            skipped.append((item.name, problem))
+        elif include and not any(fnmatch.fnmatchcase(item.name, pattern) for pattern in include):
+            skipped.append((item.name, "not matched by include"))
+        elif any(fnmatch.fnmatchcase(item.name, pattern) for pattern in exclude):
+            skipped.append((item.name, "matched by exclude"))
+        elif not item.files:
+            skipped.append((item.name, "holds no files"))
+        elif min_age_seconds and item.newest > now - min_age_seconds:
+            skipped.append((item.name, "changed %d s ago, less than min_age: may still be being written"
+                            % max(0, now - item.newest)))
+        elif handed_off and handed_off.get(item.name) == item.signature():
+            skipped.append((item.name, "already handed off by an earlier run"))
+        elif present is not None and present(item):
+            skipped.append((item.name, "already in the import folder"))
+        else:
+            fetch.append(item)
+    return fetch, skipped
+
+
+def check_staged(item, local_files):
+    """Is the staged copy complete? ``local_files`` maps relative path -> size of every regular file under
+    the staged item (a single-file item: {'': size}). Returns a list of problems; empty means complete."""
+    problems = []
+    for rel, (size, _mtime) in sorted(item.files.items()):
+        if rel not in local_files:
+            problems.append("%s is missing" % (rel or item.name))
+        elif local_files[rel] != size:
+            problems.append("%s has %d of %d bytes" % (rel or item.name, local_files[rel], size))
+    for rel in sorted(local_files):
+        if rel not in item.files:
+            base = rel.rsplit("/", 1)[-1]
+            if base.startswith(LFTP_TEMP_PREFIX) or base.endswith(LFTP_STATUS_SUFFIX):
+                problems.append("lftp left %s (an unfinished transfer)" % rel)
+            else:
+                problems.append("%s is not on the seedbox" % rel)
+    return problems

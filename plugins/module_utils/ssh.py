@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SSH/SFTP connections to the seedbox (paramiko) with the host key always checked.
+
+The host key is accepted only when it is in a ``known_hosts`` file or matches a pinned fingerprint
+(``SHA256:...`` as ``ssh-keygen -l`` prints it). ``accept_new`` adds an unknown key to the ``known_hosts`` file
+(trust on first use), and is off unless asked for. The key that was verified is kept, so that other programs
+(lftp's ssh) can be made to trust exactly that key and nothing else.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+
+
+class SshError(Exception):
+    pass
+
+
+def fingerprint(key):
+    """``SHA256:<base64 without padding>`` of a paramiko public key, as OpenSSH prints it."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _paramiko():
+    try:
+        import paramiko
+    except ImportError:
+        raise SshError("the Python library paramiko is needed on the managed host for SFTP "
+                       "(Debian: apt install python3-paramiko)")
+    return paramiko
+
+
+def connect(host, port=22, username=None, password=None, key_file=None, known_hosts=None, host_fingerprint=None,
+            accept_new=False, timeout=30):
+    """An open ``paramiko.SSHClient``; ``client.servarr_host_key`` is the host key that was verified."""
+    paramiko = _paramiko()
+    pinned = host_fingerprint.strip() if host_fingerprint else None
+    if pinned and not pinned.startswith("SHA256:"):
+        raise SshError("host_fingerprint must look like SHA256:... (ssh-keygen -lf KEY prints it)")
+
+    class Policy(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            if pinned:
+                if fingerprint(key) != pinned:
+                    raise SshError("host key of %s is %s, not the pinned %s: refusing to connect"
+                                   % (hostname, fingerprint(key), pinned))
+                return
+            if accept_new and known_hosts:
+                client.get_host_keys().add(hostname, key.get_name(), key)
+                try:
+                    client.save_host_keys(known_hosts)
+                except (IOError, OSError) as exc:
+                    raise SshError("cannot add the new host key to %s: %s" % (known_hosts, exc))
+                return
+            raise SshError("host key of %s (%s %s) is not in %s: refusing to connect (add it to known_hosts, "
+                           "or pin its fingerprint)" % (hostname, key.get_name(), fingerprint(key),
+                                                        known_hosts or "~/.ssh/known_hosts"))
+
+    client = paramiko.SSHClient()
+    if not pinned:
+        try:
+            if known_hosts:
+                client.load_host_keys(known_hosts)
+            else:
+                client.load_system_host_keys()
+        except (IOError, OSError) as exc:
+            if not (accept_new and known_hosts):
+                raise SshError("cannot read known_hosts %s: %s" % (known_hosts, exc))
+    client.set_missing_host_key_policy(Policy())
+    try:
+        client.connect(host, port=port, username=username, password=password, key_filename=key_file,
+                       timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
+                       allow_agent=False, look_for_keys=False)
+    except SshError:
+        client.close()
+        raise
+    except paramiko.AuthenticationException:
+        client.close()
+        raise SshError("SSH %s@%s:%s rejected the credentials" % (username, host, port))
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise SshError("host key of %s:%s does not match known_hosts (%s): refusing to connect" % (host, port, exc))
+    except paramiko.SSHException as exc:
+        client.close()
+        raise SshError("SSH %s:%s: %s" % (host, port, exc))
+    except (OSError, EOFError) as exc:
+        client.close()
+        raise SshError("SSH: cannot reach %s:%s: %s" % (host, port, exc))
+    client.servarr_host_key = client.get_transport().get_remote_server_key()
+    return client
+
+
+def list_items(sftp, root, item_class):
+    """Every top-level entry of ``root`` on the SFTP server as ``item_class(name, is_dir, files, newest,
+    skipped_links)``, files listed recursively with size and mtime. Symbolic links are never followed."""
+    import stat as stat_mod
+    try:
+        top = sftp.listdir_attr(root)
+    except IOError as exc:
+        raise SshError("cannot list %s on the seedbox: %s" % (root, exc))
+    items = []
+    for attr in top:
+        name = attr.filename
+        path = root.rstrip("/") + "/" + name
+        if stat_mod.S_ISLNK(attr.st_mode):
+            items.append(item_class(name, False, {}, attr.st_mtime or 0, skipped_links=1))
+        elif stat_mod.S_ISREG(attr.st_mode):
+            items.append(item_class(name, False, {"": (attr.st_size, attr.st_mtime or 0)}, attr.st_mtime or 0))
+        elif stat_mod.S_ISDIR(attr.st_mode):
+            files, newest, links = {}, attr.st_mtime or 0, 0
+            stack = [("", path)]
+            while stack:
+                rel, folder = stack.pop()
+                try:
+                    entries = sftp.listdir_attr(folder)
+                except IOError as exc:
+                    raise SshError("cannot list %s on the seedbox: %s" % (folder, exc))
+                for entry in entries:
+                    sub = rel + "/" + entry.filename if rel else entry.filename
+                    newest = max(newest, entry.st_mtime or 0)
+                    if stat_mod.S_ISLNK(entry.st_mode):
+                        links += 1
+                    elif stat_mod.S_ISDIR(entry.st_mode):
+                        stack.append((sub, folder + "/" + entry.filename))
+                    elif stat_mod.S_ISREG(entry.st_mode):
+                        files[sub] = (entry.st_size, entry.st_mtime or 0)
+            items.append(item_class(name, True, files, newest, skipped_links=links))
+    return items
+
+
+def remote_sha256(client, path, timeout=3600):
+    """SHA-256 of a file on the seedbox, computed there (``sha256sum`` over SSH). None if the account has
+    no shell or no sha256sum."""
+    import shlex
+    try:
+        stdin, stdout, stderr = client.exec_command("sha256sum -b -- %s" % shlex.quote(path), timeout=timeout)
+        stdin.close()
+        out = stdout.read().decode("utf-8", "replace")
+        status = stdout.channel.recv_exit_status()
+    except Exception:
+        return None
+    out = out.lstrip("\\")   # sha256sum marks an escaped file name with a leading backslash
+    if status != 0 or len(out) < 64:
+        return None
+    digest = out[:64].lower()
+    return digest if all(ch in "0123456789abcdef" for ch in digest) else None

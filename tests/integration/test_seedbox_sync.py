@@ -1,0 +1,379 @@
+"""lftp_mirror through ansible-playbook: real lftp over real SFTP (OpenSSH sshd on 127.0.0.1)."""
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import run_with_vars
+import lab as lab_mod
+
+PLAYBOOK = "playbooks/seedbox_sync.yml"
+TASK = "Mirror completed downloads through a staging folder"
+MB = 1024 * 1024
+HOSTILE = ["It's a \"Quote\" Movie (2001)", "$(touch pwned) `touch pwned2`; rm -rf x (2002)", "-rf (2003)",
+           "Star*Wars? (1977)", "Amélie – Le Fabuleux Destin (2001) 映画", "L" * 200]
+LAB_USER = "servarrlab"
+
+
+def write(path, size, seed):
+    """A file of ``size`` bytes whose content depends on ``seed`` (so a wrong segment is noticed)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    block = hashlib.sha256(seed.encode("utf-8")).digest() * (MB // 32)
+    with open(path, "wb") as handle:
+        left = size
+        while left > 0:
+            handle.write(block[:min(left, len(block))])
+            left -= len(block)
+    old = time.time() - 3600   # finished an hour ago: older than min_age
+    os.utime(path, (old, old))
+
+
+def age(root):
+    old = time.time() - 3600
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.utime(os.path.join(folder, name), (old, old), follow_symlinks=False)
+    os.utime(root, (old, old))
+
+
+def tree(root):
+    """relative path -> sha256 of every file under root."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
+    return found
+
+
+@pytest.fixture
+def seedbox(tmp_path):
+    d = str(tmp_path / "lab")
+    os.makedirs(d)
+    port = lab_mod.free_port()
+    key = lab_mod.start_sshd(d, port)
+    remote = tmp_path / "seedbox" / "completed"
+    nas = tmp_path / "nas"
+    for sub in ("_done", "_staging", "state"):
+        (nas / sub).mkdir(parents=True)
+    write(str(remote / "Dune (2021)" / "Dune (2021).mkv"), 24 * MB, "dune")
+    write(str(remote / "Dune (2021)" / "Dune (2021).nfo"), 300, "dune-nfo")
+    write(str(remote / "Dune (2021)" / "Subs" / "English.srt"), 2000, "dune-srt")
+    write(str(remote / "Dune (2021)" / "Subs" / "Deep" / "Forced.srt"), 100, "dune-forced")
+    write(str(remote / "Show.S01E01.1080p.mkv"), 9 * MB, "single")
+    write(str(remote / "Andor.S02.1080p" / "Andor.S02E01.mkv"), 5 * MB, "andor1")
+    write(str(remote / "Andor.S02.1080p" / "Andor.S02E02.mkv"), 5 * MB, "andor2")
+    age(str(remote))
+    info = {"dir": d, "port": port, "key": key, "known_hosts": os.path.join(d, "known_hosts"),
+            "remote": str(remote), "dest": str(nas / "_done"), "staging": str(nas / "_staging"),
+            "state": str(nas / "state" / "sync.json"), "log": str(nas / "state" / "sync.log"), "work": d}
+    yield info
+    lab_mod._kill_pidfile(os.path.join(d, "sshd.pid"))
+
+
+def host_vars(s, **extra):
+    values = {"servarr_sftp_host": "127.0.0.1", "servarr_sftp_port": s["port"],
+              "servarr_sftp_username": "root", "servarr_sftp_key_file": s["key"],
+              "servarr_sftp_known_hosts": s["known_hosts"], "servarr_sync_remote_dir": s["remote"],
+              "servarr_sync_staging_dir": s["staging"], "servarr_sync_dest": s["dest"],
+              "servarr_sync_state_file": s["state"], "servarr_sync_log_file": s["log"],
+              "servarr_sync_progress_interval": 1}
+    values.update(extra)
+    return values
+
+
+def run(s, check=False, diff=False, extra_args=(), **extra):
+    return run_with_vars(s["work"], PLAYBOOK, host_vars(s, **extra), check=check, diff=diff, extra_args=extra_args)
+
+
+class Sampler(threading.Thread):
+    """Looks at the import folder every few milliseconds while a run goes on: any item there must be complete."""
+
+    def __init__(self, dest, expected):
+        super().__init__(daemon=True)
+        self.dest, self.expected, self.partial, self.samples = dest, expected, [], 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            for name in os.listdir(self.dest):
+                path = os.path.join(self.dest, name)
+                want = self.expected.get(name)
+                have = {}
+                if os.path.isdir(path):
+                    for folder, dirs, files in os.walk(path):
+                        for f in files:
+                            full = os.path.join(folder, f)
+                            try:
+                                have[os.path.relpath(full, path)] = os.path.getsize(full)
+                            except OSError:
+                                pass
+                else:
+                    try:
+                        have = {"": os.path.getsize(path)}
+                    except OSError:
+                        pass
+                if want is not None and have != want:
+                    self.partial.append((name, have))
+            self.samples += 1
+            time.sleep(0.005)
+
+
+def sizes(root, name):
+    path = os.path.join(root, name)
+    if os.path.isfile(path):
+        return {"": os.path.getsize(path)}
+    return dict((os.path.relpath(os.path.join(f, n), path), os.path.getsize(os.path.join(f, n)))
+                for f, dirs, files in os.walk(path) for n in files)
+
+
+def test_check_mode_lists_with_lftp_dry_run_and_writes_nothing(seedbox):
+    res = run(seedbox, check=True, diff=True)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task(TASK)
+    assert [i["name"] for i in task["fetched"]] == ["Andor.S02.1080p", "Dune (2021)", "Show.S01E01.1080p.mkv"]
+    assert task["bytes"] == 24 * MB + 300 + 2000 + 100 + 9 * MB + 10 * MB
+    assert task["lftp_dry_run_files"] == 6   # the mirror --dry-run lines of the two folders
+    assert task["changed"] is True
+    assert "Dune (2021)  [4 files" in task["diff"]["after"]
+    assert os.listdir(seedbox["dest"]) == [] and os.listdir(seedbox["staging"]) == []
+    assert not os.path.exists(seedbox["state"])
+    assert len(tree(seedbox["remote"])) == 7
+
+
+def test_releases_arrive_byte_identical_and_never_partial(seedbox):
+    source = tree(seedbox["remote"])
+    expected = dict((name, sizes(seedbox["remote"], name)) for name in os.listdir(seedbox["remote"]))
+    sampler = Sampler(seedbox["dest"], expected)
+    sampler.start()
+    res = run(seedbox, servarr_sync_remove_source=True, servarr_sync_bandwidth_limit="20M")
+    sampler.stop.set()
+    sampler.join()
+    assert res.rc == 0, res.stdout[-3000:]
+    assert sampler.samples > 50 and sampler.partial == []
+    assert tree(seedbox["dest"]) == source
+    task = res.task(TASK)
+    assert all(i["verified"] and i["removed_remote"] and i["handed_off"] for i in task["fetched"])
+    assert task["fetched"][1]["throughput_mb_s"] > 0
+    # the seedbox copies are gone, folders included; the remote root stays; staging holds only the lock
+    assert os.listdir(seedbox["remote"]) == []
+    assert os.listdir(seedbox["staging"]) == [".lftp_mirror.lock"]
+    log = open(seedbox["log"]).read()
+    assert "Dune (2021): handed off" in log and "MB/s" in log
+    again = run(seedbox)
+    assert again.rc == 0 and again.task(TASK)["changed"] is False and again.task(TASK)["fetched"] == []
+
+
+def test_second_run_without_remove_source_fetches_nothing_again(seedbox):
+    assert run(seedbox).rc == 0
+    # Radarr imports the movie: it leaves the import folder, but the seedbox still has it
+    subprocess.run(["rm", "-rf", os.path.join(seedbox["dest"], "Dune (2021)")], check=True)
+    again = run(seedbox)
+    task = again.task(TASK)
+    assert task["changed"] is False and task["fetched"] == []
+    assert {"name": "Dune (2021)", "reason": "already handed off by an earlier run"} in task["not_fetched"]
+
+
+def test_hostile_names_arrive_intact_and_nothing_runs(seedbox, tmp_path, monkeypatch):
+    for n, name in enumerate(HOSTILE):
+        write(os.path.join(seedbox["remote"], name, name[:60] + ".mkv"), 2 * MB + n, "h%d" % n)
+        write(os.path.join(seedbox["remote"], name, "sub ' \" $(x) `y`", "a;b.srt"), 10, "s%d" % n)
+    write(os.path.join(seedbox["remote"], "-single file 'x'.mkv"), MB, "single-hostile")
+    age(seedbox["remote"])
+    monkeypatch.chdir(tmp_path)
+    source = tree(seedbox["remote"])
+    res = run(seedbox)
+    assert res.rc == 0, res.stdout[-3000:]
+    assert tree(seedbox["dest"]) == source
+    for witness in ("pwned", "pwned2"):
+        assert not os.path.exists(os.path.join(str(tmp_path), witness))
+        assert not os.path.exists(os.path.join(seedbox["work"], witness))
+        assert not os.path.exists(os.path.join("/tmp", witness))
+
+
+def digest(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+@pytest.mark.parametrize("layout", ["release folder", "single file"])
+def test_sigkill_in_the_middle_of_a_segmented_file_then_resume(seedbox, layout):
+    if layout == "release folder":
+        big = os.path.join(seedbox["remote"], "Big (2020)", "Big (2020).mkv")
+        arrived = os.path.join(seedbox["dest"], "Big (2020)", "Big (2020).mkv")
+        staged = os.path.join(seedbox["staging"], "Big (2020)")
+    else:
+        big = os.path.join(seedbox["remote"], "Big (2020).mkv")
+        arrived = os.path.join(seedbox["dest"], "Big (2020).mkv")
+        staged = seedbox["staging"]
+    write(big, 120 * MB, "big")
+    age(seedbox["remote"])
+    source = digest(big)
+    killed = {}
+
+    def killer():
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    cmd = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+                except OSError:
+                    continue
+                if cmd and os.path.basename(cmd[0]) == b"lftp":
+                    done = 0
+                    for folder, dirs, files in os.walk(staged):
+                        done += sum(os.lstat(os.path.join(folder, f)).st_blocks * 512 for f in files)
+                    if done > 30 * MB:
+                        os.kill(int(pid), signal.SIGKILL)
+                        killed["at"] = done
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    first = run(seedbox, servarr_sync_include=["Big*"], servarr_sync_bandwidth_limit="16M",
+                servarr_sync_remove_source=True)
+    thread.join()
+    assert killed, "lftp was never seen running"
+    assert first.rc != 0
+    entry = first.task(TASK)["fetched"][0]
+    assert entry["name"] == os.path.basename(big if layout == "single file" else os.path.dirname(big))
+    assert not entry["verified"] and entry["error"]
+    assert "not complete" in entry["error"]
+    assert os.listdir(seedbox["dest"]) == []                    # nothing partial reached the import folder
+    assert os.path.getsize(big) == 120 * MB                     # the seedbox copy was not removed
+    second = run(seedbox, servarr_sync_include=["Big*"], servarr_sync_remove_source=True)
+    assert second.rc == 0, second.stdout[-3000:]
+    entry = second.task(TASK)["fetched"][0]
+    assert entry["resumed"] is True and entry["checksummed"] >= 1 and entry["verified"] is True
+    assert digest(arrived) == source
+    assert not os.path.exists(big)
+    assert [n for n in os.listdir(seedbox["staging"]) if n != ".lftp_mirror.lock"] == []
+
+
+def test_a_second_run_while_one_holds_the_lock_does_nothing(seedbox):
+    with open(os.path.join(seedbox["staging"], ".lftp_mirror.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        res = run(seedbox)
+    task = res.task(TASK)
+    assert res.rc == 0 and task["locked"] is True and task["changed"] is False
+    assert "another lftp_mirror run is in progress" in task["msg"]
+    assert os.listdir(seedbox["dest"]) == []
+
+
+def test_items_still_being_written_are_left_for_later(seedbox):
+    write(os.path.join(seedbox["remote"], "Fresh (2024)", "Fresh.mkv"), MB, "fresh")
+    os.utime(os.path.join(seedbox["remote"], "Fresh (2024)", "Fresh.mkv"))   # written just now
+    res = run(seedbox, check=True)
+    skipped = dict((s["name"], s["reason"]) for s in res.task(TASK)["not_fetched"])
+    assert "less than min_age" in skipped["Fresh (2024)"]
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("unknown host key", "is not in"),
+    ("wrong pinned fingerprint", "not the pinned"),
+    ("unreachable host", "cannot reach"),
+    ("remote folder missing", "cannot list"),
+])
+def test_failures_fetch_and_remove_nothing(seedbox, case, expected):
+    extra = {"servarr_sync_remove_source": True}
+    if case == "unknown host key":
+        empty = os.path.join(seedbox["dir"], "empty_known_hosts")
+        open(empty, "w").close()
+        extra["servarr_sftp_known_hosts"] = empty
+    elif case == "wrong pinned fingerprint":
+        extra["servarr_sftp_host_fingerprint"] = "SHA256:" + "A" * 43
+    elif case == "unreachable host":
+        extra["servarr_sftp_port"] = lab_mod.free_port()
+    else:
+        extra["servarr_sync_remote_dir"] = seedbox["remote"] + "/missing"
+    before = tree(seedbox["remote"])
+    res = run(seedbox, **extra)
+    assert res.rc != 0
+    assert expected in res.task(TASK)["msg"]
+    assert tree(seedbox["remote"]) == before and os.listdir(seedbox["dest"]) == []
+
+
+def test_pinned_fingerprint_is_enough(seedbox):
+    pub = os.path.join(seedbox["dir"], "ssh_host_ed25519_key.pub")
+    fp = subprocess.run(["ssh-keygen", "-lf", pub], stdout=subprocess.PIPE, text=True, check=True).stdout.split()[1]
+    res = run(seedbox, check=True, servarr_sftp_known_hosts=os.path.join(seedbox["dir"], "nothing"),
+              servarr_sftp_host_fingerprint=fp)
+    assert res.rc == 0, res.stdout[-2000:]
+    assert len(res.task(TASK)["fetched"]) == 3
+
+
+@pytest.fixture
+def password_login(seedbox):
+    """A second sshd that takes passwords, for a user with a known password (needs root: useradd, chpasswd)."""
+    if os.geteuid() != 0:
+        pytest.skip("password logins need a user with a known password: run as root")
+    if subprocess.run(["id", LAB_USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", LAB_USER], check=True)
+    password = "pw-" + hashlib.sha1(os.urandom(8)).hexdigest()
+    subprocess.run(["chpasswd"], input="%s:%s\n" % (LAB_USER, password), text=True, check=True)
+    d = seedbox["dir"]
+    port = lab_mod.free_port()
+    conf = open(os.path.join(d, "sshd_config")).read()
+    conf = conf.replace("Port %d" % seedbox["port"], "Port %d" % port)
+    conf = conf.replace("PasswordAuthentication no", "PasswordAuthentication yes")
+    conf = conf.replace(os.path.join(d, "sshd.pid"), os.path.join(d, "sshd-pw.pid"))
+    with open(os.path.join(d, "sshd_config_pw"), "w") as handle:
+        handle.write(conf)
+    subprocess.run(["/usr/sbin/sshd", "-f", os.path.join(d, "sshd_config_pw"), "-E", os.path.join(d, "sshd-pw.log")],
+                   check=True)
+    lab_mod.wait_port(port)
+    pub = open(os.path.join(d, "ssh_host_ed25519_key.pub")).read().split()
+    with open(os.path.join(d, "known_hosts_pw"), "w") as handle:
+        handle.write("[127.0.0.1]:%d %s %s\n" % (port, pub[0], pub[1]))
+    # the seedbox files belong to that user
+    base = os.path.dirname(seedbox["remote"])
+    folder = base
+    while folder != "/":   # let that user reach it: add only the traverse bit on the folders above
+        os.chmod(folder, os.stat(folder).st_mode | 0o001)
+        folder = os.path.dirname(folder)
+    subprocess.run(["chown", "-R", LAB_USER, base], check=True)
+    yield {"port": port, "password": password, "known_hosts": os.path.join(d, "known_hosts_pw")}
+    lab_mod._kill_pidfile(os.path.join(d, "sshd-pw.pid"))
+
+
+def test_password_login_keeps_the_password_off_every_command_line(seedbox, password_login):
+    seen, stop = [], threading.Event()
+
+    def watch():
+        secret = password_login["password"].encode()
+        while not stop.is_set():
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    try:
+                        cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+                    except OSError:
+                        continue
+                    if b"lftp" in cmd or b"ssh" in cmd:
+                        seen.append(secret in cmd)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    base = {"servarr_sftp_port": password_login["port"], "servarr_sftp_username": LAB_USER,
+            "servarr_sftp_key_file": None, "servarr_sftp_known_hosts": password_login["known_hosts"],
+            "servarr_sftp_password": password_login["password"]}
+    source = tree(seedbox["remote"])
+    res = run(seedbox, extra_args=["-vvv"], servarr_sync_bandwidth_limit="20M", servarr_sync_remove_source=True,
+              **base)
+    stop.set()
+    thread.join()
+    assert res.rc == 0, res.stdout[-3000:]
+    assert tree(seedbox["dest"]) == source and os.listdir(seedbox["remote"]) == []
+    assert len(seen) > 10 and not any(seen)
+    assert password_login["password"] not in res.stdout + res.stderr
+    assert password_login["password"] not in open(seedbox["log"]).read()
+    wrong = run(seedbox, **dict(base, servarr_sftp_password="not-the-password"))
+    assert wrong.rc != 0 and "rejected the credentials" in wrong.task(TASK)["msg"]
