@@ -369,8 +369,8 @@ class Sync:
         def progress():
             done = disk_bytes(staged)
             rate = done / max(time.time() - started, 0.001) / 1e6
-            self.log("%s: %.1f of %.1f MB (%d%%), %.1f MB/s" % (item.name, done / 1e6, total / 1e6,
-                                                                  100 * done // max(total, 1), rate))
+            self.log("%s: %.1f of %.1f MB (%d%%), %.1f MB/s"
+                     % (item.name, done / 1e6, total / 1e6, 100 * done // max(total, 1), rate))
 
         command = session.mirror_command(self.remote_path(item), staged, item.is_dir)
         rc, out, err = session.run([command], timeout=self.p["transfer_timeout"], progress=progress,
@@ -626,9 +626,10 @@ def main():
                 session.close()
             if rc != 0 and commands:
                 module.fail_json(msg="lftp dry run failed (exit %s): %s" % (rc, (err or out).strip()[-1500:]), **result)
-            result["fetched"] = [{"name": i.name, "files": len(i.files), "bytes": i.size, "resumed":
-                                os.path.lexists(os.path.join(staging, i.name)), "verified": False, "checksummed": 0,
-                                "handed_off": None, "removed_remote": False, "error": None} for i in fetch]
+            result["fetched"] = [{"name": i.name, "files": len(i.files), "bytes": i.size,
+                                  "resumed": os.path.lexists(os.path.join(staging, i.name)), "verified": False,
+                                  "checksummed": 0, "handed_off": None, "removed_remote": False, "error": None}
+                                 for i in fetch]
             result["lftp_dry_run_files"] = dry_run_counts(out)
             result["bytes"] = sum(i.size for i in fetch)
             result["changed"] = bool(fetch)

@@ -315,7 +315,8 @@ def password_login(seedbox):
     """A second sshd that takes passwords, for a user with a known password (needs root: useradd, chpasswd)."""
     if os.geteuid() != 0:
         pytest.skip("password logins need a user with a known password: run as root")
-    if subprocess.run(["id", LAB_USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+    if subprocess.run(["id", LAB_USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      check=False).returncode != 0:
         subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", LAB_USER], check=True)
     password = "pw-" + hashlib.sha1(os.urandom(8)).hexdigest()
     subprocess.run(["chpasswd"], input="%s:%s\n" % (LAB_USER, password), text=True, check=True)
@@ -375,5 +376,7 @@ def test_password_login_keeps_the_password_off_every_command_line(seedbox, passw
     assert len(seen) > 10 and not any(seen)
     assert password_login["password"] not in res.stdout + res.stderr
     assert password_login["password"] not in open(seedbox["log"]).read()
-    wrong = run(seedbox, **dict(base, servarr_sftp_password="not-the-password"))
+    wrong_password = dict(base)
+    wrong_password["servarr_sftp_password"] = "not-the-password"
+    wrong = run(seedbox, **wrong_password)
     assert wrong.rc != 0 and "rejected the credentials" in wrong.task(TASK)["msg"]

@@ -6,7 +6,8 @@
 
 Starts rTorrent 0.9.8 (SCGI on a TCP port) with torrents whose data is in place, lighttpd serving it over HTTPS
 with Digest auth at /RPC2 and /rutorrent/plugins/httprpc/action.php, OpenSSH sshd for SFTP (key login as the
-user running the lab), and Radarr and Sonarr doubles (arr_double.py). Everything the tests need to connect is
+user running the lab), Radarr and Sonarr doubles (arr_double.py), a Jellyfin double (jellyfin_double.py), and
+a NAS folder with an import folder, its staging folder and a library with extras in it (library.py). Everything the tests need to connect is
 written to DIR/lab.json. ``stop`` ends every process the lab started and leaves nothing running.
 """
 import argparse
@@ -26,9 +27,11 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from torrentfile import make_torrent  # noqa: E402
+import library  # noqa: E402
 import scenario  # noqa: E402
 
 DEFAULT_DIR = "/tmp/servarr-lab"
+ANCHOR = ".servarr-anchor"
 REALM = "seedbox"
 
 
@@ -206,7 +209,7 @@ def start(d):
     collection_path(d)
     from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
 
-    ports = dict((name, free_port()) for name in ("scgi", "https", "ssh", "radarr", "sonarr"))
+    ports = dict((name, free_port()) for name in ("scgi", "https", "ssh", "radarr", "sonarr", "jellyfin"))
     password = "digest-" + hashlib.sha1(os.urandom(8)).hexdigest()[:12]
     make_tls(d)
     write_htdigest(os.path.join(d, "htdigest"), "seeduser", password)
@@ -227,6 +230,21 @@ def start(d):
             json.dump(apps[name], handle)
         start_double(d, name, ports[name])
 
+    # the NAS: the folder Radarr/Sonarr import from, its staging folder, and a library with extras in it
+    nas = os.path.join(d, "nas")
+    for sub in ("_staging", "_done", "movies", "series"):
+        os.makedirs(os.path.join(nas, sub), exist_ok=True)
+    library.build(os.path.join(nas, "movies"), library.MOVIES)
+    library.build(os.path.join(nas, "series"), library.SERIES)
+    for sub in ("movies", "series"):
+        open(os.path.join(nas, sub, ANCHOR), "w").close()
+    jellyfin = {"api_key": hashlib.md5(b"jellyfin-lab").hexdigest(),
+                "libraries": [{"Name": "Movies", "CollectionType": "movies", "Locations": ["/media/movies"]},
+                              {"Name": "Shows", "CollectionType": "tvshows", "Locations": ["/media/series"]}]}
+    with open(os.path.join(d, "jellyfin.json"), "w") as handle:
+        json.dump(jellyfin, handle)
+    start_double(d, "jellyfin", ports["jellyfin"], script="jellyfin_double.py")
+
     lab = {
         "dir": d,
         "collections_path": collection_path(d),
@@ -244,6 +262,9 @@ def start(d):
         "sonarr": {"url": "http://127.0.0.1:%d" % ports["sonarr"], "api_key": apps["sonarr"]["api_key"],
                    "state": os.path.join(d, "sonarr.json")},
         "torrents": torrents,
+        "nas": nas,
+        "jellyfin": {"url": "http://127.0.0.1:%d" % ports["jellyfin"], "api_key": jellyfin["api_key"],
+                     "state": os.path.join(d, "jellyfin.json")},
     }
     with open(os.path.join(d, "lab.json"), "w") as handle:
         json.dump(lab, handle, indent=2)
@@ -275,6 +296,23 @@ def inventory(lab, python=None, **overrides):
             {"name": "sonarr", "type": "sonarr", "url": lab["sonarr"]["url"], "api_key": lab["sonarr"]["api_key"]},
         ],
     }
+    nas = lab.get("nas")
+    if nas:
+        host_vars.update({
+            # seedbox sync: the rTorrent download folder over SFTP; the lab's data was written seconds ago
+            "servarr_sync_remote_dir": lab["download_root"],
+            "servarr_sync_staging_dir": os.path.join(nas, "_staging"),
+            "servarr_sync_dest": os.path.join(nas, "_done"),
+            "servarr_sync_min_age": 0,
+            "servarr_sync_state_file": os.path.join(lab["dir"], "sync-state.json"),
+            # video cleanup and Jellyfin
+            "servarr_library_roots": [os.path.join(nas, "movies"), os.path.join(nas, "series")],
+            "servarr_library_anchor_file": ANCHOR,
+            "servarr_jellyfin_url": lab["jellyfin"]["url"],
+            "servarr_jellyfin_api_key": lab["jellyfin"]["api_key"],
+            "servarr_jellyfin_path_map": [{"from": "/mnt/media", "to": "/media"}],
+            "servarr_jellyfin_checkpoint": os.path.join(lab["dir"], "jellyfin.checkpoint.json"),
+        })
     host_vars.update(overrides)
     return {"all": {"children": {"servarr": {"hosts": {"lab": host_vars}}}}}
 
@@ -303,7 +341,7 @@ def _kill_pidfile(path):
 
 
 def stop(d):
-    for name in ("radarr.pid", "sonarr.pid", "lighttpd.pid", "sshd.pid", "rtorrent.pid"):
+    for name in ("radarr.pid", "sonarr.pid", "jellyfin.pid", "lighttpd.pid", "sshd.pid", "rtorrent.pid"):
         _kill_pidfile(os.path.join(d, name))
     try:
         os.unlink(os.path.join(d, "lab.json"))

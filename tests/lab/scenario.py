@@ -145,8 +145,12 @@ def arr_states(torrents, filler=2500):
     add(radarr, "radarr", "grabbed", torrents["incomplete"]["hash"], now - 7200, "Incomplete.Download.2024", 7)
     # usenet and blackhole ids are not info-hashes and must be ignored
     add(radarr, "radarr", "grabbed", "SABnzbd_nzo_1a2b3c", now - day, "Usenet.Movie.2020", 8)
-    add(radarr, "radarr", "downloadFolderImported", "SABnzbd_nzo_1a2b3c", now - day + 60, "Usenet.Movie.2020", 8)
-    add(radarr, "radarr", "downloadFolderImported", None, now - day + 120, "Manual.Import.2020", 9)
+    add(radarr, "radarr", "downloadFolderImported", "SABnzbd_nzo_1a2b3c", now - day + 60, "Usenet.Movie.2020", 8,
+        {"importedPath": "/mnt/media/movies/Usenet Movie (2020)/Usenet Movie (2020).mkv",
+         "droppedPath": "/downloads/usenet/Usenet.Movie.2020/u.mkv", "downloadClient": "SABnzbd"})
+    add(radarr, "radarr", "downloadFolderImported", None, now - day + 120, "Manual.Import.2020", 9,
+        {"importedPath": "/mnt/media/movies/Manual Import (2020)/Manual Import (2020).mkv",
+         "droppedPath": "/mnt/media/downloads/_done/Manual.Import.2020/m.mkv"})
     # filler, newer than movie_old's import, so that import lands on page 3 of 1000
     for n in range(filler - len(radarr)):
         event = "grabbed" if n % 2 else "downloadFolderImported"
