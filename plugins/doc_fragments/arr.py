@@ -53,20 +53,16 @@ class ModuleDocFragment(object):
         default: 30
 """
 
-    DOCUMENTATION = r"""
+    _INSTANCES = r"""
 options:
   instances:
     description:
       - The Radarr and Sonarr instances to ask. Any number of each.
     type: list
-    elements: dict
+    elements: dict"""
+
+    DOCUMENTATION = _INSTANCES + r"""
     required: true""" + _SUBOPTIONS
 
     # For modules that can also work without Radarr/Sonarr.
-    OPTIONAL = r"""
-options:
-  instances:
-    description:
-      - The Radarr and Sonarr instances to ask. Any number of each.
-    type: list
-    elements: dict""" + _SUBOPTIONS
+    OPTIONAL = _INSTANCES + _SUBOPTIONS

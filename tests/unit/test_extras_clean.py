@@ -60,15 +60,20 @@ def test_a_folder_swapped_for_a_symlink_after_the_scan_is_not_followed(root, tmp
     assert len(os.listdir(str(outside))) == 1 + len(HOSTILE)
 
 
-def test_unreadable_folder_stops_the_scan(root, monkeypatch):
+def deny(monkeypatch, folder_suffix):
+    """Make os.scandir refuse one folder, as an unreadable folder on a NAS does."""
     real_scandir = os.scandir
 
     def scandir(path):
-        if path.endswith("Movie (2000)"):
+        if path.endswith(folder_suffix):
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
     monkeypatch.setattr(extras_clean.os, "scandir", scandir)
+
+
+def test_unreadable_folder_stops_the_scan(root, monkeypatch):
+    deny(monkeypatch, "Movie (2000)")
     with pytest.raises(CleanError, match="cannot read folder .*Movie \\(2000\\): Permission denied"):
         scan([root], RULES)
 
@@ -96,13 +101,6 @@ def test_workers_find_the_same_and_fail_the_same(tmp_path, monkeypatch):
     assert (one.files, one.folders, one.folders_to_remove) == (four.files, four.folders, four.folders_to_remove)
     assert len(one.candidates) == 14 + 6
 
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if path.endswith("Movie 17 (2000)"):
-            raise PermissionError(13, "Permission denied")
-        return real_scandir(path)
-
-    monkeypatch.setattr(extras_clean.os, "scandir", scandir)
+    deny(monkeypatch, "Movie 17 (2000)")
     with pytest.raises(CleanError, match="Movie 17"):
         scan(roots, RULES, workers=4)
