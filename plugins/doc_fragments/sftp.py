@@ -45,7 +45,8 @@ options:
   sftp_accept_new_host_key:
     description:
       - Trust a host key seen for the first time and add it to O(sftp_known_hosts) (trust on first use). A key
-        that differs from a known one is always rejected.
+        that differs from a known one is always rejected. In check mode the new key is trusted for that run but
+        not written.
     type: bool
     default: false
 requirements:

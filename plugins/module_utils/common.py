@@ -42,12 +42,14 @@ def sftp_argument_spec():
     )
 
 
-def sftp_connection_args(params):
-    """Keyword arguments for ssh.connect (and SftpRemover) from the sftp_* options."""
+def sftp_connection_args(module):
+    """Keyword arguments for ssh.connect (and SftpRemover) from the sftp_* options. In check mode a new host
+    key accepted with sftp_accept_new_host_key is trusted for the run but not written to known_hosts."""
+    params = module.params
     return dict(host=params["sftp_host"], port=params["sftp_port"], username=params["sftp_username"],
                 password=params["sftp_password"], key_file=params["sftp_key_file"],
                 known_hosts=params["sftp_known_hosts"], host_fingerprint=params["sftp_host_fingerprint"],
-                accept_new=params["sftp_accept_new_host_key"])
+                accept_new=params["sftp_accept_new_host_key"], save_new_key=not module.check_mode)
 
 
 def arr_instances_spec(required=True):

@@ -123,12 +123,12 @@ class SftpRemover(_Remover):
     """The same over SFTP with paramiko; host keys are always checked (known_hosts file)."""
 
     def __init__(self, root, host, port=22, username=None, password=None, key_file=None, known_hosts=None,
-                 timeout=30, host_fingerprint=None, accept_new=False):
+                 timeout=30, host_fingerprint=None, accept_new=False, save_new_key=True):
         super(SftpRemover, self).__init__(root)
         try:
             self.client = connect(host, port=port, username=username, password=password, key_file=key_file,
                                   known_hosts=known_hosts, host_fingerprint=host_fingerprint,
-                                  accept_new=accept_new, timeout=timeout)
+                                  accept_new=accept_new, timeout=timeout, save_new_key=save_new_key)
         except SshError as exc:
             raise RemovalError("SFTP: %s" % exc)
         try:

@@ -37,8 +37,9 @@ def _paramiko():
 
 
 def connect(host, port=22, username=None, password=None, key_file=None, known_hosts=None, host_fingerprint=None,
-            accept_new=False, timeout=30):
-    """An open ``paramiko.SSHClient``; ``client.servarr_host_key`` is the host key that was verified."""
+            accept_new=False, timeout=30, save_new_key=True):
+    """An open ``paramiko.SSHClient``; ``client.servarr_host_key`` is the host key that was verified.
+    ``save_new_key=False`` (check mode) trusts a new key with ``accept_new`` for this connection only."""
     paramiko = _paramiko()
     pinned = host_fingerprint.strip() if host_fingerprint else None
     if pinned and not pinned.startswith("SHA256:"):
@@ -53,10 +54,11 @@ def connect(host, port=22, username=None, password=None, key_file=None, known_ho
                 return
             if accept_new and known_hosts:
                 client.get_host_keys().add(hostname, key.get_name(), key)
-                try:
-                    client.save_host_keys(known_hosts)
-                except (IOError, OSError) as exc:
-                    raise SshError("cannot add the new host key to %s: %s" % (known_hosts, exc))
+                if save_new_key:
+                    try:
+                        client.save_host_keys(known_hosts)
+                    except (IOError, OSError) as exc:
+                        raise SshError("cannot add the new host key to %s: %s" % (known_hosts, exc))
                 return
             raise SshError("host key of %s (%s %s) is not in %s: refusing to connect (add it to known_hosts, "
                            "or pin its fingerprint)" % (hostname, key.get_name(), fingerprint(key),

@@ -596,7 +596,7 @@ def main():
                     reconnect_interval_multiplier=p["reconnect_interval_multiplier"],
                     limit_rate=rate // p["parallel_items"] if rate else 0)
     try:
-        client = connect(timeout=max(p["timeout"], 10), **sftp_connection_args(p))
+        client = connect(timeout=max(p["timeout"], 10), **sftp_connection_args(module))
     except SshError as exc:
         module.fail_json(msg="%s; nothing was fetched or removed" % exc, **result)
     try:

@@ -290,7 +290,7 @@ def _remover(module):
         return LocalRemover(params["download_root"])
     if method in ("sftp", "rutorrent"):
         return SftpRemover(params["download_root"], timeout=params["rtorrent_timeout"],
-                           **sftp_connection_args(params))
+                           **sftp_connection_args(module))
     return None
 
 

@@ -310,6 +310,20 @@ def test_pinned_fingerprint_is_enough(seedbox):
     assert len(res.task(TASK)["fetched"]) == 3
 
 
+def test_accept_new_host_key_is_off_by_default_and_writes_only_in_a_real_run(seedbox):
+    fresh = os.path.join(seedbox["dir"], "fresh_known_hosts")
+    open(fresh, "w").close()
+    assert run(seedbox, check=True, servarr_sftp_known_hosts=fresh).rc != 0
+    values = host_vars(seedbox, servarr_sftp_known_hosts=fresh)
+    values["servarr_sftp_accept_new_host_key"] = True
+    res = run_with_vars(seedbox["work"], PLAYBOOK, values, check=True)
+    assert res.rc == 0, res.stdout[-2000:]
+    assert open(fresh).read() == ""                     # check mode wrote nothing
+    res = run_with_vars(seedbox["work"], PLAYBOOK, values)
+    assert res.rc == 0, res.stdout[-2000:]
+    assert "ssh-ed25519" in open(fresh).read()          # the real run remembered the key
+
+
 @pytest.fixture
 def password_login(seedbox):
     """A second sshd that takes passwords, for a user with a known password (needs root: useradd, chpasswd)."""
