@@ -353,6 +353,16 @@ def main():
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     try:
+        _purge(module, client, remover, result)
+    finally:   # fail_json and exit_json leave through here too
+        if remover is not None:
+            remover.close()
+
+
+def _purge(module, client, remover, result):
+    """Decide, report, and (unless in check mode) erase and delete; every exit goes through the caller."""
+    p = module.params
+    try:
         torrents = client.list_torrents()
         decision = plan(
             torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
@@ -362,8 +372,6 @@ def main():
             require_root=p["data_removal"] != "torrent_only", now=time.time())
         files = dict((t["hash"], t["files"]) for t in torrents)
     except ServiceError as exc:
-        if remover is not None:
-            remover.close()
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     # a file rTorrent lists outside download_root keeps its torrent (and everything else goes on)
@@ -397,8 +405,6 @@ def main():
             "after": "",
         }
     if module.check_mode or not planned:
-        if remover is not None:
-            remover.close()
         result["removed"] = planned
         if torrents:
             result["free_bytes_after"] = torrents[0]["free_diskspace"]
@@ -443,9 +449,6 @@ def main():
         result["bytes_freed"] = sum(e["size_bytes"] for e in done if e["data"] == "removed")
         module.fail_json(msg="stopped after %d of %d removals: %s" % (len(done), len(planned), to_native(exc)),
                          **result)
-    finally:
-        if remover is not None:
-            remover.close()
 
     result["removed"] = done
     try:
