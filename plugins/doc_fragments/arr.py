@@ -9,7 +9,14 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    _SUBOPTIONS = r"""
+    DOCUMENTATION = r"""
+options:
+  instances:
+    description:
+      - The Radarr and Sonarr instances to ask. Any number of each.
+    type: list
+    elements: dict
+    required: true
     suboptions:
       name:
         description:
@@ -53,16 +60,53 @@ class ModuleDocFragment(object):
         default: 30
 """
 
-    _INSTANCES = r"""
+    # For modules that can also work without Radarr/Sonarr (the same, not required).
+    OPTIONAL = r"""
 options:
   instances:
     description:
       - The Radarr and Sonarr instances to ask. Any number of each.
     type: list
-    elements: dict"""
-
-    DOCUMENTATION = _INSTANCES + r"""
-    required: true""" + _SUBOPTIONS
-
-    # For modules that can also work without Radarr/Sonarr.
-    OPTIONAL = _INSTANCES + _SUBOPTIONS
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - A name for this instance, used in messages and results (for example V(radarr-4k)).
+        type: str
+        required: true
+      type:
+        description:
+          - Which application this is.
+        type: str
+        required: true
+        choices: [radarr, sonarr]
+      url:
+        description:
+          - Base URL of the application, including its URL base if one is set (for example
+            V(http://127.0.0.1:7878) or V(https://host/sonarr)).
+        type: str
+        required: true
+      api_key:
+        description:
+          - API key (Settings > General). Never logged.
+          - Exactly one of O(instances[].api_key) and O(instances[].api_key_file) is required.
+        type: str
+      api_key_file:
+        description:
+          - Path of the application's C(config.xml); the key is read from its C(<ApiKey>) element.
+        type: path
+      validate_certs:
+        description:
+          - Verify the TLS certificate of an C(https://) URL.
+        type: bool
+        default: true
+      ca_path:
+        description:
+          - PEM file of the certificate authority that signed the application's certificate.
+        type: path
+      timeout:
+        description:
+          - Seconds to wait for one answer. Failed requests are retried with backoff before the task fails.
+        type: int
+        default: 30
+"""

@@ -214,7 +214,7 @@ fetched:
       description: Path in O(dest), once the item is there.
       type: str
     removed_remote:
-      description: The seedbox copy was removed and checked gone.
+      description: The seedbox copy was removed and checked gone (in check mode, would be removed).
       type: bool
     error:
       description: Why the item failed (with lftp's own message), when it did.
@@ -367,7 +367,8 @@ class Sync:
         started = time.time()
 
         def progress():
-            done = disk_bytes(staged)
+            done = disk_bytes(staged) if item.is_dir else \
+                sum(disk_bytes(path) for path in [staged] + lftp_leftovers(staged) if os.path.lexists(path))
             rate = done / max(time.time() - started, 0.001) / 1e6
             self.log("%s: %.1f of %.1f MB (%d%%), %.1f MB/s"
                      % (item.name, done / 1e6, total / 1e6, 100 * done // max(total, 1), rate))
@@ -628,8 +629,8 @@ def main():
                 module.fail_json(msg="lftp dry run failed (exit %s): %s" % (rc, (err or out).strip()[-1500:]), **result)
             result["fetched"] = [{"name": i.name, "files": len(i.files), "bytes": i.size,
                                   "resumed": os.path.lexists(os.path.join(staging, i.name)), "verified": False,
-                                  "checksummed": 0, "handed_off": None, "removed_remote": False, "error": None}
-                                 for i in fetch]
+                                  "checksummed": 0, "handed_off": None, "removed_remote": p["remove_source"],
+                                  "error": None} for i in fetch]
             result["lftp_dry_run_files"] = dry_run_counts(out)
             result["bytes"] = sum(i.size for i in fetch)
             result["changed"] = bool(fetch)

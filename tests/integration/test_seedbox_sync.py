@@ -134,14 +134,15 @@ def sizes(root, name):
 
 
 def test_check_mode_lists_with_lftp_dry_run_and_writes_nothing(seedbox):
-    res = run(seedbox, check=True, diff=True)
+    res = run(seedbox, check=True, diff=True, servarr_sync_remove_source=True)
     assert res.rc == 0, res.stdout[-3000:]
     task = res.task(TASK)
     assert [i["name"] for i in task["fetched"]] == ["Andor.S02.1080p", "Dune (2021)", "Show.S01E01.1080p.mkv"]
     assert task["bytes"] == 24 * MB + 300 + 2000 + 100 + 9 * MB + 10 * MB
     assert task["lftp_dry_run_files"] == 6   # the mirror --dry-run lines of the two folders
     assert task["changed"] is True
-    assert "Dune (2021)  [4 files" in task["diff"]["after"]
+    assert "Dune (2021)  [4 files" in task["diff"]["after"] and "then removed from the seedbox" in task["diff"]["after"]
+    assert all(i["removed_remote"] and not i["handed_off"] for i in task["fetched"])
     assert os.listdir(seedbox["dest"]) == [] and os.listdir(seedbox["staging"]) == []
     assert not os.path.exists(seedbox["state"])
     assert len(tree(seedbox["remote"])) == 7
