@@ -35,12 +35,20 @@ ANCHOR = ".servarr-anchor"
 REALM = "seedbox"
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    """A port nothing listens on, never the same twice in one process: the kernel may give a closed port
+    out again at once, and two services of one lab on one port is a test that talks to the wrong one."""
+    while True:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_port(port, timeout=15.0):
@@ -165,12 +173,20 @@ def start_sshd(d, port):
 
 def start_double(d, name, port, script="arr_double.py"):
     """Start a service double (``arr_double.py``, ``jellyfin_double.py``) on DIR/NAME.json; pid in DIR/NAME.pid."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        raise RuntimeError("port %d is already in use: %s double cannot start there" % (port, name))
+    except OSError:
+        pass
     log = open(os.path.join(d, "%s.log" % name), "w")
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, script), os.path.join(d, "%s.json" % name),
                              str(port)], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(os.path.join(d, "%s.pid" % name), "w") as handle:
         handle.write(str(proc.pid))
     wait_port(port)
+    time.sleep(0.05)
+    if proc.poll() is not None:   # something else answered on that port
+        raise RuntimeError("%s double exited (%s); see %s.log" % (name, proc.returncode, name))
 
 
 def load_torrents(client, d, specs):
