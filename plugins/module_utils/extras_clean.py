@@ -97,26 +97,27 @@ def _sidecar_of(stem, name):
 
 def _decide_folder(result, rules, root, folder, name, is_root, files, videos, subdirs):
     stats = {}
+    prefix = folder if folder.endswith("/") else folder + "/"   # joins without posixpath.join's overhead
 
     def stat_of(filename):
         st = stats.get(filename)
         if st is None:
-            st = stats[filename] = os.lstat(os.path.join(folder, filename))
+            st = stats[filename] = os.lstat(prefix + filename)
         return st
 
     extras, protected = rules.decide(name, is_root, videos, lambda video: stat_of(video).st_size)
     for video, rule, reason in protected:
-        result.protected.append({"path": os.path.join(folder, video), "rule": rule, "kept_because": reason})
+        result.protected.append({"path": prefix + video, "rule": rule, "kept_because": reason})
     claimed = set()
     others = sorted(set(files) - set(videos)) if extras else ()
     for video, rule in extras:
-        cand = Candidate(root, os.path.join(folder, video), rule, stat_of(video))
+        cand = Candidate(root, prefix + video, rule, stat_of(video))
         stem = split_ext(video)[0]
         for other in others:
             if other not in claimed and _sidecar_of(stem, other):
                 claimed.add(other)
                 st = stat_of(other)
-                cand.sidecars.append((os.path.join(folder, other), st.st_dev, st.st_ino, st.st_size))
+                cand.sidecars.append((prefix + other, st.st_dev, st.st_ino, st.st_size))
         result.candidates.append(cand)
     if (extras and rules.folder_rule(name, is_root) and not subdirs and len(extras) == len(videos)
             and len(claimed) == len(others)):
@@ -169,11 +170,45 @@ def _walk(result, rules, root, start, skip, descend=True):
     return pending
 
 
-def _walk_chunk(job):
-    rules, root, folders, skip = job
-    result = ScanResult()
-    _walk(result, rules, root, folders, skip)
-    return result
+def _forked_walk(rules, share, skip):
+    """Fork a process that scans ``share`` (pairs of root and folders) and pickles its ScanResult, or the
+    error that stopped it, into a pipe. Returns (pid, read end)."""
+    import pickle
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: never returns into the caller, whatever happens
+        code = 1
+        try:
+            os.close(read_fd)
+            part = ScanResult()
+            try:
+                for root, folders in share:
+                    _walk(part, rules, root, folders, skip)
+                payload = ("ok", part)
+            except CleanError as exc:
+                payload = ("error", str(exc))
+            except Exception as exc:   # pylint: disable=broad-except
+                payload = ("error", "scan worker failed: %r" % (exc,))
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _collect(pid, read_fd):
+    import pickle
+    with os.fdopen(read_fd, "rb") as handle:
+        data = handle.read()
+    dummy, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        raise CleanError("a scan worker stopped unexpectedly (status %d); nothing was removed" % status)
+    kind, value = pickle.loads(data)
+    if kind != "ok":
+        raise CleanError(value)
+    return value
 
 
 def default_workers():
@@ -184,30 +219,47 @@ def default_workers():
 def scan(roots, rules, skip=(), workers=1):
     """One pass over every root. ``skip``: real paths of folders not to enter (the recycle folder).
 
-    With ``workers`` > 1 the folders below each root (a movie, a show) are shared out among that many forked
-    processes: the scan is CPU-bound on a warm cache and latency-bound on a NAS, and both shrink. Any error
-    in any worker stops the scan, as it does in one process."""
+    With ``workers`` > 1 the folders below each root (a movie, a show) are shared out between this process
+    and ``workers`` - 1 forked children: the scan is CPU-bound on a warm cache and latency-bound on a NAS,
+    and both shrink. Any error in any of them stops the scan, as it does in one process."""
     result = ScanResult()
     skip = set(skip)
-    jobs = []
+    shares = [[] for dummy in range(max(1, workers))]
     for root in roots:
         top = [(root, os.path.basename(root))]
         if workers > 1:
             below = _walk(result, rules, root, top, skip, descend=False)
-            parts = min(len(below), workers * 8)
-            jobs.extend((rules, root, below[i::parts], skip) for i in range(parts))
+            for i, share in enumerate(shares):
+                share.append((root, below[i::workers]))
         else:
             _walk(result, rules, root, top, skip)
-    if jobs:
-        import multiprocessing
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for part in pool.imap_unordered(_walk_chunk, jobs):
-                result.candidates.extend(part.candidates)
-                result.protected.extend(part.protected)
-                result.folders_to_remove.extend(part.folders_to_remove)
-                result.symlinks.extend(part.symlinks)
-                result.files += part.files
-                result.folders += part.folders
+    if workers > 1:
+        # workers - 1 forked children and this process each scan one share (interleaved, so the shares are
+        # alike); a pool's start-up and per-task pickling would cost more than the work they share out.
+        children = []
+        try:
+            for share in shares[1:]:
+                children.append(_forked_walk(rules, share, skip))
+            for root, folders in shares[0]:
+                _walk(result, rules, root, folders, skip)
+            parts = []
+            while children:
+                parts.append(_collect(*children.pop(0)))
+        finally:
+            for pid, read_fd in children:   # only after an error: stop and reap the others
+                try:
+                    os.kill(pid, 9)
+                    os.close(read_fd)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+        for part in parts:
+            result.candidates.extend(part.candidates)
+            result.protected.extend(part.protected)
+            result.folders_to_remove.extend(part.folders_to_remove)
+            result.symlinks.extend(part.symlinks)
+            result.files += part.files
+            result.folders += part.folders
     result.candidates.sort(key=lambda cand: cand.path)
     result.protected.sort(key=lambda item: item["path"])
     result.folders_to_remove.sort()

@@ -114,16 +114,18 @@ class ExtrasRules:
         artwork, a season of episodes - with two or three searches over the joined names instead of Python
         work per file."""
         low = "\0".join(files).lower()
-        count = len(self._video_ends(low))
-        if not count:
-            return None
         # inlined folder_rule() and _may_be_named(): this runs for every folder of the library
         if not ((not is_root and folder_name.lower() in self.folders) or self.patterns
-                or "trailer" in low or "sample" in low or self._dashed(low) is not None
-                or (self.min_video_size > 0 and not is_root and count > 1 and EPISODE_RE.search(low) is None)):
-            return None
+                or "trailer" in low or "sample" in low or self._dashed(low) is not None):
+            # only the size rule is left: two videos or more, and no episode. Most files of a season folder
+            # parse as episodes, so its first name usually settles it before the videos are counted.
+            if not (self.min_video_size > 0 and not is_root and len(files) > 1
+                    and EPISODE_RE.search(files[0]) is None and len(self._video_ends(low)) > 1
+                    and EPISODE_RE.search(low) is None):
+                return None
         exts = self.video_extensions
-        return sorted([name for name in files if name.rfind(".") > 0 and name[name.rfind("."):].lower() in exts])
+        videos = [name for name in files if name.rfind(".") > 0 and name[name.rfind("."):].lower() in exts]
+        return sorted(videos) if videos else None
 
     def decide(self, folder_name, is_root, videos, size_of):
         """``videos``: names of the regular video files directly in the folder; ``size_of(name)`` returns a

@@ -89,8 +89,9 @@ options:
     default: 30
   scan_workers:
     description:
-      - Processes that share the scan (the folders below each root are divided among them). Defaults to one per
-        CPU, at most 4. V(1) scans in the module's own process.
+      - Processes that share the scan. The folders below each root are divided between the module's own
+        process and O(scan_workers) - 1 forked children. Defaults to one per CPU, at most 4. V(1) scans in the
+        module's own process only.
     type: int
   max_removals:
     description:

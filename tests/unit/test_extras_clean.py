@@ -104,3 +104,33 @@ def test_workers_find_the_same_and_fail_the_same(tmp_path, monkeypatch):
     deny(monkeypatch, "Movie 17 (2000)")
     with pytest.raises(CleanError, match="Movie 17"):
         scan(roots, RULES, workers=4)
+
+
+def test_a_worker_that_dies_stops_the_scan_and_leaves_no_child(tmp_path, monkeypatch):
+    lib = tmp_path / "movies"
+    for n in range(8):
+        make(str(lib / ("Movie %d" % n) / ("Movie %d.mkv" % n)))
+    roots = check_roots([str(lib)])
+    parent, real_walk = os.getpid(), extras_clean._walk
+
+    def walk_then_die_in_a_child(*args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(3)   # as if the kernel killed it: no answer in the pipe
+        return real_walk(*args, **kwargs)
+
+    forked, real_fork = [], os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(extras_clean, "_walk", walk_then_die_in_a_child)
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(CleanError, match="stopped unexpectedly"):
+        scan(roots, RULES, workers=3)
+    assert len(forked) == 2
+    for pid in forked:   # every worker was reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
