@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The seedbox sync's work, for lftp_mirror: fetch an item into staging with lftp, check it against the SFTP
+listing (and SHA-256 where a transfer may have been interrupted), hand it off with a rename, and only then
+remove the seedbox copy. The decisions it rests on (what to fetch, what complete means) are in mirror_plan.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import fcntl
+import hashlib
+import os
+import stat
+import threading
+import time
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, LftpSession
+from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+    LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
+from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
+
+
+class RunLock:
+    """An flock on ``path`` held for the whole run. ``probe_only`` (check mode): only tell whether another
+    run holds it, without creating the file or taking the lock."""
+
+    def __init__(self, path, probe_only=False):
+        self.path = path
+        self.handle = None
+        self.probe_only = probe_only
+
+    def acquire(self):
+        """True when no other run holds the lock (and, unless probing, this one now does)."""
+        if self.probe_only:
+            if not os.path.exists(self.path):
+                return True
+            with open(self.path) as probe:
+                try:
+                    fcntl.flock(probe.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except (IOError, OSError):
+                    return False
+            return True
+        self.handle = open(self.path, "a")
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError):
+            self.release()
+            return False
+        return True
+
+    def release(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def check_folders(dest, staging):
+    """Resolve dest and staging_dir and check the hand-off can be a rename; returns (dest, staging) real
+    paths or raises ValueError."""
+    dest, staging = os.path.realpath(dest), os.path.realpath(staging)
+    for label, path in (("dest", dest), ("staging_dir", staging)):
+        if not os.path.isdir(path):
+            raise ValueError("%s %s is not a folder on this host (NAS not mounted?); nothing was fetched"
+                             % (label, path))
+    if staging == dest or staging.startswith(dest.rstrip("/") + "/") or dest.startswith(staging.rstrip("/") + "/"):
+        raise ValueError("staging_dir must be beside dest, not inside it (or it inside staging_dir)")
+    if os.stat(staging).st_dev != os.stat(dest).st_dev:
+        raise ValueError("staging_dir and dest are on different file systems; the hand-off must be a rename")
+    return dest, staging
+
+
+def already_in(dest, item):
+    """Is ``item`` already in ``dest`` with every listed file at its listed size?"""
+    path = os.path.join(dest, item.name)
+    return os.path.lexists(path) and check_staged(item, local_files(path, item.is_dir)) == []
+
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def rename_noreplace(src, dst):
+    """Rename ``src`` to ``dst`` but never replace an existing ``dst``: raises FileExistsError.
+
+    Atomic with renameat2(RENAME_NOREPLACE) where the kernel and file system have it (local file systems);
+    on the others (NFS, CIFS, old kernels) it checks first, which leaves a moment in which a folder that
+    appears in dest at the same instant could be replaced."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, ImportError):
+        renameat2 = None
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), dst)
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), src)
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+    os.rename(src, dst)
+
+
+def parse_rate(text):
+    text = str(text).strip().upper()
+    factor = {"K": 1024, "M": 1024 * 1024}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in ("K", "M") else text
+    try:
+        value = float(number) * factor
+    except ValueError:
+        raise ValueError("bandwidth_limit %r is not a number with an optional K or M" % text)
+    if value < 0:
+        raise ValueError("bandwidth_limit must not be negative")
+    return int(value)
+
+
+def local_files(path, is_dir):
+    """Relative path -> size of every regular file under a staged item; symlinks and others count as extra."""
+    if not is_dir:
+        return {"": os.lstat(path).st_size} if os.path.isfile(path) and not os.path.islink(path) else {}
+    found = {}
+    for folder, dirs, files in os.walk(path):
+        rel_folder = os.path.relpath(folder, path)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            full = os.path.join(folder, name)
+            rel = name if rel_folder == "." else rel_folder + "/" + name
+            found[rel] = os.lstat(full).st_size if os.path.isfile(full) and not os.path.islink(full) else -1
+    return found
+
+
+def lftp_leftovers(path):
+    """lftp's temporary and segment-status files for the file at ``path`` that exist."""
+    folder, name = os.path.split(path)
+    temp = os.path.join(folder, LFTP_TEMP_PREFIX + name)
+    return [c for c in (temp, temp + LFTP_STATUS_SUFFIX, path + LFTP_STATUS_SUFFIX) if os.path.lexists(c)]
+
+
+def was_staged(item, rel, before):
+    """Did an earlier run leave this file, or lftp's temporary or status file for it, in staging?"""
+    name = rel.rsplit("/", 1)[-1] if rel else item.name
+    folder = rel[:-len(name)] if rel else ""
+    temp = folder + LFTP_TEMP_PREFIX + name
+    candidates = (rel, temp, rel + LFTP_STATUS_SUFFIX, temp + LFTP_STATUS_SUFFIX)
+    if not item.is_dir:   # a single-file item: the staged names sit beside it, keyed by their own names
+        return bool(before)
+    return any(c in before for c in candidates)
+
+
+def local_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(4 * 1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def disk_bytes(path):
+    """Bytes really written under path (allocated blocks: segmented gets write into sparse files)."""
+    total = 0
+    if os.path.isfile(path):
+        return os.lstat(path).st_blocks * 512
+    for folder, dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+class Sync:
+    """One run's transfers. ``params``: the lftp_mirror options; ``client``: a connected, host-key-checked
+    paramiko SSHClient (ssh.connect); ``settings``: lftp tuning for LftpSession; ``log``: a function taking
+    one line (the module's syslog)."""
+
+    def __init__(self, params, client, settings, log=None):
+        self.log_to = log
+        self.p = params
+        self.client = client
+        self.sftp = client.open_sftp()
+        self.sftp_lock = threading.Lock()
+        self.settings = settings
+        self.log_lock = threading.Lock()
+        self.state_lock = threading.Lock()
+
+    def log(self, text):
+        if self.log_to:
+            self.log_to("lftp_mirror: %s" % text)
+        if self.p["log_file"]:
+            with self.log_lock:
+                with open(self.p["log_file"], "a") as handle:
+                    handle.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), text))
+
+    def session(self):
+        p = self.p
+        return LftpSession(p["sftp_host"], p["sftp_port"], p["sftp_username"], self.client.servarr_host_key,
+                           password=p["sftp_password"], key_file=p["sftp_key_file"], settings=self.settings)
+
+    def dry_run(self, items):
+        """lftp's own dry run over ``items``: (exit code, output). Nothing is written or removed."""
+        if not items:
+            return 0, ""
+        session = self.session()
+        try:
+            staging = self.p["staging_dir"]
+            commands = [session.mirror_command(self.remote_path(i), os.path.join(staging, i.name), i.is_dir,
+                                               dry_run=True) for i in items]
+            rc, out, err = session.run(commands)
+        finally:
+            session.close()
+        return rc, out if rc == 0 else (err or out).strip()[-1500:]
+
+    def remote_path(self, item):
+        return self.p["remote_dir"].rstrip("/") + "/" + item.name
+
+    def fetch(self, item, session, fresh=()):
+        """Run lftp for one item; returns (rc, message). ``fresh``: staged files to delete first."""
+        staged = os.path.join(self.p["staging_dir"], item.name)
+        for rel in fresh:
+            target = staged if rel == "" else os.path.join(staged, rel)
+            for path in [target] + lftp_leftovers(target):
+                if os.path.lexists(path):
+                    os.unlink(path)
+        total = item.size
+        started = time.time()
+
+        def progress():
+            done = disk_bytes(staged) if item.is_dir else \
+                sum(disk_bytes(path) for path in [staged] + lftp_leftovers(staged) if os.path.lexists(path))
+            rate = done / max(time.time() - started, 0.001) / 1e6
+            self.log("%s: %.1f of %.1f MB (%d%%), %.1f MB/s"
+                     % (item.name, done / 1e6, total / 1e6, 100 * done // max(total, 1), rate))
+
+        command = session.mirror_command(self.remote_path(item), staged, item.is_dir)
+        rc, out, err = session.run([command], timeout=self.p["transfer_timeout"], progress=progress,
+                                   progress_interval=self.p["progress_interval"])
+        message = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())[-1500:]
+        return rc, message
+
+    @staticmethod
+    def problems(item, staged):
+        problems = check_staged(item, local_files(staged, item.is_dir))
+        if not item.is_dir:
+            problems += ["lftp left %s (an unfinished transfer)" % os.path.basename(path)
+                         for path in lftp_leftovers(staged)]
+        return problems
+
+    def checksum_mismatches(self, item, rels):
+        staged = os.path.join(self.p["staging_dir"], item.name)
+        bad, unsupported = [], False
+        for rel in rels:
+            remote = self.remote_path(item) + ("/" + rel if rel else "")
+            with self.sftp_lock:
+                theirs = remote_sha256(self.client, remote)
+            if theirs is None:
+                unsupported = True
+                break
+            if local_sha256(staged if rel == "" else os.path.join(staged, rel)) != theirs:
+                bad.append(rel)
+        return bad, unsupported
+
+    def sync_item(self, item, handed_off):
+        p = self.p
+        started = time.time()
+        staged = os.path.join(p["staging_dir"], item.name)
+        final = os.path.join(p["dest"], item.name)
+        leftovers = [] if item.is_dir else lftp_leftovers(staged)   # a single file's are beside it
+        entry = {"name": item.name, "files": len(item.files), "bytes": item.size,
+                 "resumed": os.path.lexists(staged) or bool(leftovers),
+                 "verified": False, "checksummed": 0, "handed_off": None, "removed_remote": False, "error": None}
+        before = local_files(staged, item.is_dir) if entry["resumed"] else {}
+        if leftovers:
+            before[LFTP_TEMP_PREFIX] = 0
+        # files a previous run left that the listing does not know (and that are not lftp's): not ours to keep
+        for rel in [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(".in.")
+                    and not r.endswith(".lftp-pget-status")]:
+            os.unlink(os.path.join(staged, rel))
+        self.log("%s: fetching %d files, %.1f MB%s" % (item.name, len(item.files), item.size / 1e6,
+                                                       " (resuming)" if entry["resumed"] else ""))
+        session = self.session()
+        try:
+            rc, message = self.fetch(item, session)
+            problems = self.problems(item, staged)
+            # a file that was already staged may be a segmented get an abnormal stop left looking complete
+            suspect = sorted(item.files) if p["verify_checksum"] else \
+                sorted(rel for rel in item.files if was_staged(item, rel, before))
+            if not problems and suspect:
+                bad, unsupported = self.checksum_mismatches(item, suspect)
+                if unsupported and p["verify_checksum"]:
+                    problems = ["verify_checksum is set but the seedbox cannot run sha256sum over SSH"]
+                elif unsupported or bad:
+                    redo = suspect if unsupported else bad
+                    self.log("%s: %s; fetching %d files again from scratch" % (
+                        item.name, "no checksums on the seedbox" if unsupported else "checksum mismatch",
+                        len(redo)))
+                    rc, message = self.fetch(item, session, fresh=redo)
+                    problems = self.problems(item, staged)
+                    if not problems and not unsupported:
+                        bad, unsupported = self.checksum_mismatches(item, redo)
+                        if bad:
+                            problems = ["checksum of %s differs from the seedbox's twice" % ", ".join(bad)]
+                        entry["checksummed"] = len(redo)
+                else:
+                    entry["checksummed"] = len(suspect)
+            if problems:
+                entry["error"] = "not complete after lftp (exit %s): %s%s" % (
+                    rc, "; ".join(problems[:5]), ("; lftp: " + message) if message else "")
+                self.log("%s: FAILED: %s" % (item.name, entry["error"]))
+                return entry
+            entry["verified"] = True
+            try:
+                rename_noreplace(staged, final)
+            except FileExistsError:
+                entry["error"] = "%s already exists in dest; not overwritten" % item.name
+                self.log("%s: FAILED: %s" % (item.name, entry["error"]))
+                return entry
+            entry["handed_off"] = final
+            if p["state_file"]:
+                with self.state_lock:
+                    handed_off[item.name] = item.signature()
+                    save(p["state_file"], {"version": 1, "handed_off": handed_off})
+            if p["remove_source"]:
+                entry["removed_remote"] = self.remove_remote(item, entry)
+        except (OSError, LftpError, StateError, SshError) as exc:
+            entry["error"] = entry["error"] or str(exc)
+        finally:
+            session.close()
+            entry["seconds"] = round(time.time() - started, 3)
+            entry["throughput_mb_s"] = round(item.size / max(entry["seconds"], 0.001) / 1e6, 1)
+        self.log("%s: %s in %.1f s (%.1f MB/s)%s" % (
+            item.name, "handed off" if entry["handed_off"] else "failed", entry["seconds"],
+            entry["throughput_mb_s"], ", removed from the seedbox" if entry["removed_remote"] else ""))
+        return entry
+
+    def remove_remote(self, item, entry):
+        """Remove the listed files that have not changed since, then the folders left empty; verify."""
+        base = self.remote_path(item)
+        removed, kept = [], []
+        with self.sftp_lock:
+            for rel, (size, mtime) in sorted(item.files.items()):
+                path = base + ("/" + rel if rel else "")
+                try:
+                    attr = self.sftp.lstat(path)
+                except IOError:
+                    continue
+                if not stat.S_ISREG(attr.st_mode) or attr.st_size != size or int(attr.st_mtime or 0) != int(mtime):
+                    kept.append(rel)
+                    continue
+                self.sftp.remove(path)
+                removed.append(path)
+            if item.is_dir:
+                folders = set()
+                for rel in item.files:
+                    parts = rel.split("/")[:-1]
+                    for depth in range(len(parts), 0, -1):
+                        folders.add(base + "/" + "/".join(parts[:depth]))
+                folders.add(base)
+                for folder in sorted(folders, key=lambda f: -f.count("/")):
+                    try:
+                        if not self.sftp.listdir(folder):
+                            self.sftp.rmdir(folder)
+                    except IOError:
+                        pass
+            left = []
+            for path in removed:
+                try:
+                    self.sftp.lstat(path)
+                    left.append(path)
+                except IOError:
+                    pass
+        if left:
+            raise SshError("%d files are still on the seedbox after removal: %s" % (len(left), left[0]))
+        if kept:
+            self.log("%s: %d files changed on the seedbox since the listing and were kept" % (item.name, len(kept)))
+        return not kept
