@@ -50,6 +50,14 @@ def overlap_neighbours(torrents):
     return neighbours
 
 
+def _outside(files, root):
+    """The first of a torrent's file paths that is not strictly inside ``root``, else None."""
+    for path in files or ():
+        if not under_root(path, root):
+            return path
+    return None
+
+
 def seed_age(torrent, now):
     """Seconds seeded since the download finished, or None when the finish time is unknown."""
     finished = torrent.get("finished") or 0
@@ -112,6 +120,8 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
             why = "download incomplete"
         elif require_root and not under_root(torrent["data_path"], download_root):
             why = "data %s is outside download_root %s" % (torrent["data_path"], download_root)
+        elif require_root and _outside(torrent.get("files"), download_root):
+            why = "file %s is outside download_root" % _outside(torrent.get("files"), download_root)
         elif min_seed_hours and (age is None or age < min_seed_hours * 3600):
             why = "minimum seed time %sh not reached (%s)" % (
                 _fmt(min_seed_hours), "finish time unknown" if age is None else "%.1fh" % (age / 3600))
@@ -165,3 +175,15 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
             keep.append({"torrent": torrent, "reason": reason})
     used_after = used_bytes([t for t in torrents if t["hash"] not in gone])
     return {"remove": remove, "keep": keep, "used_before": used_before, "used_after": used_after, "cap_bytes": cap}
+
+
+def result_entry(item, files, data_removal):
+    """What the module reports for one planned removal (``item`` from ``plan()['remove']``)."""
+    torrent = item["torrent"]
+    data = "kept" if item["keep_data"] or data_removal == "torrent_only" else "removed"
+    return {
+        "hash": torrent["hash"], "name": torrent["name"], "label": torrent["label"],
+        "size_bytes": torrent["size_bytes"], "ratio": torrent["ratio"], "reason": item["reason"],
+        "trigger": item["trigger"], "data_path": torrent["data_path"], "data": data,
+        "shared_with": item["shared_with"], "data_verified": None, "files": len(files),
+    }

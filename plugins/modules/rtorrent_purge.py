@@ -239,7 +239,6 @@ torrents_total:
   type: int
 """
 
-import json
 import os
 import time
 
@@ -251,36 +250,8 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, under_root, used_bytes
-
-
-class Journal:
-    def __init__(self, path):
-        self.path = path
-
-    def write(self, record):
-        if not self.path:
-            return
-        record = dict(record, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
-def _entry(item, files, data_removal):
-    torrent = item["torrent"]
-    data = "removed"
-    if item["keep_data"]:
-        data = "kept"
-    elif data_removal == "torrent_only":
-        data = "kept"
-    return {
-        "hash": torrent["hash"], "name": torrent["name"], "label": torrent["label"],
-        "size_bytes": torrent["size_bytes"], "ratio": torrent["ratio"], "reason": item["reason"],
-        "trigger": item["trigger"], "data_path": torrent["data_path"], "data": data,
-        "shared_with": item["shared_with"], "data_verified": None, "files": len(files),
-    }
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import Journal, PurgeStopped, execute
 
 
 def _remover(module):
@@ -374,24 +345,12 @@ def _purge(module, client, remover, result):
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
-    # a file rTorrent lists outside download_root keeps its torrent (and everything else goes on)
-    to_remove = []
-    for item in decision["remove"]:
-        h = item["torrent"]["hash"]
-        if p["data_removal"] != "torrent_only" and not item["keep_data"]:
-            outside = [f for f in files[h] if not under_root(f, p["download_root"])]
-            if outside:
-                decision["keep"].append({"torrent": item["torrent"],
-                                         "reason": "file %s is outside download_root" % outside[0]})
-                continue
-        to_remove.append(item)
-
     result["torrents_total"] = len(torrents)
     result["used_bytes_before"] = decision["used_before"]
     result["used_bytes_after"] = decision["used_after"]
     result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"]}
                       for k in decision["keep"]]
-    planned = [_entry(item, files[item["torrent"]["hash"]], p["data_removal"]) for item in to_remove]
+    planned = [result_entry(item, files[item["torrent"]["hash"]], p["data_removal"]) for item in decision["remove"]]
     result["bytes_freed"] = sum(e["size_bytes"] for e in planned if e["data"] == "removed")
     result["changed"] = bool(planned)
     if module._diff:
@@ -410,45 +369,14 @@ def _purge(module, client, remover, result):
             result["free_bytes_after"] = torrents[0]["free_diskspace"]
         module.exit_json(**result)
 
-    journal = Journal(p["journal"])
-
-    done = []
     try:
-        for item, entry in zip(to_remove, planned):
-            h = entry["hash"]
-            paths = files[h]
-            journal.write(dict(entry, event="removing", paths=paths))
-            if p["data_removal"] == "rutorrent" and entry["data"] == "removed":
-                client.rutorrent_remove_with_data(h)
-                deadline = time.time() + p["verify_timeout"]
-                while True:
-                    left = remover.remaining(paths)
-                    if not left and not client.exists(h):
-                        break
-                    if time.time() > deadline:
-                        raise RemovalError("ruTorrent removewithdata of %s: %d paths still there after %ds"
-                                           % (entry["name"], len(left), p["verify_timeout"]))
-                    time.sleep(1)
-                entry["data_verified"] = True
-            else:
-                client.erase(h)
-                if client.exists(h):
-                    raise RemovalError("rTorrent still has %s after d.erase" % entry["name"])
-                if entry["data"] == "removed":
-                    remover.remove(paths, entry["data_path"])
-                    left = remover.remaining(paths)
-                    if left:
-                        raise RemovalError("%s: %d paths still exist after deleting, e.g. %s"
-                                           % (entry["name"], len(left), left[0]))
-                    entry["data_verified"] = True
-            journal.write(dict(entry, event="removed"))
-            done.append(entry)
-    except (ServiceError, RemovalError, OSError, IOError) as exc:
-        result["removed"] = done
-        result["changed"] = bool(done)
-        result["bytes_freed"] = sum(e["size_bytes"] for e in done if e["data"] == "removed")
-        module.fail_json(msg="stopped after %d of %d removals: %s" % (len(done), len(planned), to_native(exc)),
-                         **result)
+        done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], Journal(p["journal"]))
+    except PurgeStopped as stop:
+        result["removed"] = stop.done
+        result["changed"] = bool(stop.done)
+        result["bytes_freed"] = sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
+        module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
+                                                                      to_native(stop.cause)), **result)
 
     result["removed"] = done
     try:

@@ -129,3 +129,16 @@ def test_under_root():
     assert not under_root("/dlx/y", "/dl")
     assert not under_root("relative", "/dl")
     assert not under_root("/dl/x", None)
+
+
+def test_a_file_listed_outside_download_root_keeps_its_torrent_before_anything_is_decided():
+    escaping = t("aaaa", ratio=5, age_days=9, size=3 * GB)
+    escaping["files"] = ["/dl/AAAA/movie.mkv", "/dl/AAAA/../../etc/passwd"]
+    fine = t("bbbb", ratio=5, age_days=9)
+    fine["files"] = ["/dl/BBBB/movie.mkv"]
+    r = decide([escaping, fine])
+    assert removed(r) == ["BBBB"]
+    assert reasons(r)["AAAA"] == "file /dl/AAAA/../../etc/passwd is outside download_root"
+    assert r["used_after"] == 3 * GB   # the space it holds is still counted as used
+    # torrent_only removes no data: no file is touched, so the file list does not matter
+    assert removed(decide([escaping, fine], require_root=False)) == ["AAAA", "BBBB"]
