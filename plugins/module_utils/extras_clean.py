@@ -62,6 +62,20 @@ def check_roots(roots, anchor_file=None):
     return checked
 
 
+def check_recycle_dir(recycle_dir, roots):
+    """The recycle folder's real path; it must lie outside every (checked) root, and the roots need distinct
+    names because each keeps its files under its own name there."""
+    recycle = os.path.realpath(recycle_dir)
+    for root in roots:
+        if _inside(recycle, root):
+            raise CleanError("recycle_dir %s is inside library root %s; put it outside the library"
+                             % (recycle_dir, root))
+    names = [os.path.basename(root) for root in roots]
+    if len(set(names)) != len(names):
+        raise CleanError("with recycle_dir, the roots need distinct folder names (%s)" % ", ".join(names))
+    return recycle
+
+
 class Candidate:
     __slots__ = ("root", "path", "rule", "size", "dev", "ino", "sidecars")
 

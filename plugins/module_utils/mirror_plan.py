@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import fnmatch
 import hashlib
+import posixpath
 
 # lftp's own temporary names: the temp file of xfer:use-temp-file and the status file of a segmented get
 LFTP_TEMP_PREFIX = ".in."
@@ -50,11 +51,44 @@ def name_problem(name):
     return None
 
 
-def select(items, include=(), exclude=(), min_age_seconds=0, now=0, handed_off=None, present=None):
+def _parts(path):
+    return [part for part in posixpath.normpath(path or "/").split("/") if part]
+
+
+def _overlaps(item_parts, data_parts):
+    """Does the item's path, as SFTP shows it, hold or lie inside the torrent's data path, as rTorrent shows
+    it? rTorrent may see the same folders under a longer path (an SFTP chroot such as /home/user), so the
+    item's path is looked for at every position of the data path."""
+    for start in range(len(data_parts)):
+        common = min(len(item_parts), len(data_parts) - start)
+        if data_parts[start:start + common] == item_parts[:common]:
+            return True
+    return False
+
+
+def waiting_for_rtorrent(items, remote_dir, torrents):
+    """{item name: reason} for the items that hold, or lie inside, the data of a torrent rTorrent has not
+    finished (``torrents`` as RTorrentClient.list_torrents returns them). min_age cannot tell a stalled
+    download from a finished one; rTorrent can."""
+    unfinished = [t for t in torrents if not t.get("complete")]
+    waiting = {}
+    for item in items:
+        item_parts = _parts(posixpath.join(remote_dir, item.name))
+        for torrent in unfinished:
+            if _overlaps(item_parts, _parts(torrent.get("data_path"))):
+                size = torrent.get("size_bytes") or 0
+                waiting[item.name] = "rTorrent has not finished downloading %s (%d%%)" % (
+                    torrent.get("name"), 100 * (torrent.get("completed_bytes") or 0) // size if size else 0)
+                break
+    return waiting
+
+
+def select(items, include=(), exclude=(), min_age_seconds=0, now=0, handed_off=None, present=None, waiting=None):
     """Split ``items`` into (to_fetch, skipped) where skipped is a list of (name, reason).
 
     ``handed_off``: {name: signature} of items a previous run already handed off; ``present``: a function
-    telling whether a name already exists in the import folder with the same sizes (None: unknown)."""
+    telling whether a name already exists in the import folder with the same sizes (None: unknown);
+    ``waiting``: {name: reason} of items an unfinished download still writes to (waiting_for_rtorrent)."""
     fetch, skipped = [], []
     for item in sorted(items, key=lambda i: i.name):
         problem = name_problem(item.name)
@@ -66,6 +100,8 @@ def select(items, include=(), exclude=(), min_age_seconds=0, now=0, handed_off=N
             skipped.append((item.name, "matched by exclude"))
         elif not item.files:
             skipped.append((item.name, "holds no files"))
+        elif waiting and item.name in waiting:
+            skipped.append((item.name, waiting[item.name]))
         elif min_age_seconds and item.newest > now - min_age_seconds:
             skipped.append((item.name, "changed %d s ago, less than min_age: may still be being written"
                             % max(0, now - item.newest)))

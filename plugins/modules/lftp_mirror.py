@@ -34,7 +34,9 @@ author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.sftp
+  - mediaops.servarr.rtorrent
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.ACTIONGROUP_RTORRENT
 attributes:
   check_mode:
     support: full
@@ -44,6 +46,18 @@ attributes:
     support: full
     details: The diff lists the items that would arrive in O(dest) and those that would leave the seedbox.
 options:
+  rtorrent_url:
+    description:
+      - rTorrent's XML-RPC endpoint (as for M(mediaops.servarr.rtorrent_purge)). When set, every item that
+        holds, or lies inside, the data of a torrent rTorrent has not finished is left for a later run,
+        whatever its age. O(min_age) alone cannot tell a stalled download from a finished one.
+      - The item's path as SFTP shows it is looked for inside the torrent's path as rTorrent shows it, so an
+        SFTP chroot (C(/downloads) for rTorrent's C(/home/user/downloads)) is no obstacle.
+      - If rTorrent cannot be asked, nothing is fetched.
+      - If not set, the value of the E(RTORRENT_URL) environment variable is used; if that is not set either,
+        rTorrent is not asked.
+    type: str
+    required: false
   remote_dir:
     description:
       - Folder on the seedbox that holds completed downloads (for example C(/home/user/downloads/completed)).
@@ -250,17 +264,30 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.common import sftp_argument_spec, sftp_connection_args
+from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
+    rtorrent_argument_spec, rtorrent_client, sftp_argument_spec, sftp_connection_args)
+from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, dry_run_counts
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
     RunLock, Sync, already_in, check_folders, parse_rate)
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item, select
+from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item, select, waiting_for_rtorrent
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, connect, list_items
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load
 
 
+def unfinished_torrents(module):
+    """rTorrent's torrents (one request); an rTorrent that cannot be asked stops the run (ServiceError)."""
+    client = rtorrent_client(module)
+    try:
+        return client.list_torrents()
+    finally:
+        client.close()
+
+
 def main():
     argument_spec = sftp_argument_spec()
+    argument_spec.update(rtorrent_argument_spec())
+    argument_spec["rtorrent_url"]["required"] = False
     argument_spec.update(
         remote_dir=dict(type="str", required=True),
         dest=dict(type="path", required=True),
@@ -325,9 +352,11 @@ def main():
         sync = Sync(p, client, settings, log=module.log)
         items = list_items(sync.sftp, p["remote_dir"], Item)
         state = (load(p["state_file"], default={}) if p["state_file"] else {}).get("handed_off") or {}
+        waiting = waiting_for_rtorrent(items, p["remote_dir"], unfinished_torrents(module)) if p["rtorrent_url"] else {}
 
         fetch, skipped = select(items, include=p["include"], exclude=p["exclude"], min_age_seconds=p["min_age"] * 60,
-                                now=time.time(), handed_off=state, present=lambda item: already_in(dest, item))
+                                now=time.time(), handed_off=state, present=lambda item: already_in(dest, item),
+                                waiting=waiting)
         result["not_fetched"] = [{"name": name, "reason": reason} for name, reason in skipped]
         if module._diff:
             result["diff"] = {"before_header": "dest %s" % dest, "after_header": "dest %s" % dest, "before": "",
@@ -350,7 +379,7 @@ def main():
 
         with ThreadPoolExecutor(max_workers=p["parallel_items"]) as pool:
             entries = list(pool.map(lambda item: sync.sync_item(item, state), fetch))
-    except (SshError, StateError, LftpError, OSError) as exc:
+    except (SshError, StateError, LftpError, OSError, ServiceError) as exc:
         module.fail_json(msg="%s; nothing more was fetched or removed" % exc, **result)
     finally:
         client.close()

@@ -200,7 +200,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (
-    CleanError, check_roots, default_workers, expired_in_recycle, new_report, purge_recycle, remove, scan)
+    CleanError, check_recycle_dir, check_roots, default_workers, expired_in_recycle, new_report, purge_recycle,
+    remove, scan)
 from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
     VIDEO_EXTENSIONS, ExtrasRules, RulesError)
 
@@ -243,16 +244,7 @@ def main():
                             min_video_size=p["min_video_size_mb"] * 1024 * 1024,
                             video_extensions=p["video_extensions"] or VIDEO_EXTENSIONS)
         roots = check_roots(p["roots"], p["anchor_file"])
-        recycle = None
-        if p["recycle_dir"]:
-            recycle = os.path.realpath(p["recycle_dir"])
-            for root in roots:
-                if recycle == root or recycle.startswith(root.rstrip("/") + "/"):
-                    raise CleanError("recycle_dir %s is inside library root %s; put it outside the library"
-                                     % (p["recycle_dir"], root))
-            names = [os.path.basename(root) for root in roots]
-            if len(set(names)) != len(names):
-                raise CleanError("with recycle_dir, the roots need distinct folder names (%s)" % ", ".join(names))
+        recycle = check_recycle_dir(p["recycle_dir"], roots) if p["recycle_dir"] else None
         workers = p["scan_workers"] if p["scan_workers"] is not None else default_workers()
         if workers < 1:
             raise CleanError("scan_workers must be at least 1")

@@ -2,6 +2,8 @@
 import fcntl
 import hashlib
 import os
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -395,3 +397,33 @@ def test_password_login_keeps_the_password_off_every_command_line(seedbox, passw
     wrong_password["servarr_sftp_password"] = "not-the-password"
     wrong = run(seedbox, **wrong_password)
     assert wrong.rc != 0 and "rejected the credentials" in wrong.task(TASK)["msg"]
+
+
+def test_a_download_rtorrent_has_not_finished_is_never_fetched_however_old(lab):
+    """The lab's rTorrent (behind lighttpd, HTTPS + Digest) has one torrent whose data failed its hash check:
+    its folder on the seedbox is older than min_age (0 here) and looks like any finished release."""
+    from conftest import run_playbook
+    incomplete = lab["torrents"]["incomplete"]["name"]
+    dest = os.path.join(lab["nas"], "_done")
+    res = run_playbook(lab, PLAYBOOK)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task(TASK)
+    reasons = dict((i["name"], i["reason"]) for i in task["not_fetched"])
+    assert list(reasons) == [incomplete]
+    done = re.fullmatch(r"rTorrent has not finished downloading %s \((\d+)%%\)" % re.escape(incomplete),
+                        reasons[incomplete])
+    assert done and int(done.group(1)) < 100   # its corrupt chunks failed the check: 67% here
+    fetched = sorted(e["name"] for e in task["fetched"] if e["handed_off"])
+    assert incomplete not in os.listdir(dest) and sorted(os.listdir(dest)) == fetched
+    assert lab["torrents"]["movie_a"]["name"] in fetched
+
+    # without rTorrent's word the same folder would have gone to Radarr (check mode: nothing written)
+    shutil.rmtree(dest)
+    os.makedirs(dest)
+    blind = run_playbook(lab, PLAYBOOK, check=True, servarr_rtorrent_url="")
+    assert blind.rc == 0 and incomplete in [e["name"] for e in blind.task(TASK)["fetched"]]
+
+    # an rTorrent that cannot be asked stops the run before anything is fetched
+    down = run_playbook(lab, PLAYBOOK, servarr_rtorrent_url="scgi://127.0.0.1:%d" % lab_mod.free_port())
+    assert down.rc != 0 and "nothing more was fetched" in down.task(TASK)["msg"]
+    assert os.listdir(dest) == []

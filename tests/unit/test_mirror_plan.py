@@ -4,7 +4,8 @@ import subprocess
 import pytest
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, LftpSession, quote
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item, check_staged, select
+from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+    Item, check_staged, select, waiting_for_rtorrent)
 
 NOW = 1_800_000_000
 
@@ -82,3 +83,33 @@ def test_session_scrubs_the_password_and_refuses_odd_user_names(tmp_path):
         session.close()
     with pytest.raises(LftpError, match="user name"):
         LftpSession("h", 22, "a,b", FakeKey(), password="x")
+
+
+def test_items_an_unfinished_download_still_writes_to_wait_whatever_their_age():
+    def torrent(name, data_path, complete, done=50, size=200):
+        return {"name": name, "data_path": data_path, "complete": complete, "completed_bytes": done,
+                "size_bytes": size}
+
+    items = [item("Dune (2021)", {"a.mkv": (1, 1)}), item("Heat.1995.mkv", {"": (1, 1)}, is_dir=False),
+             item("radarr", {"X/x.mkv": (1, 1)}), item("Alien (1979)", {"a.mkv": (1, 1)}),
+             item("Done (2020)", {"a.mkv": (1, 1)})]
+    torrents = [
+        # rTorrent sees the seedbox's home where SFTP is chrooted: /home/seed/downloads == /downloads
+        torrent("Dune (2021)", "/home/seed/downloads/Dune (2021)", 0),
+        torrent("Heat", "/home/seed/downloads/Heat.1995.mkv", 0, done=199),
+        # a category folder holding an unfinished release is itself unfinished
+        torrent("Other", "/home/seed/downloads/radarr/Other", 0),
+        torrent("Done", "/home/seed/downloads/Done (2020)", 1),
+        # same name, other folder: not this item
+        torrent("Alien", "/srv/Alien (1979)x", 0),
+    ]
+    waiting = waiting_for_rtorrent(items, "/downloads", torrents)
+    assert waiting == {"Dune (2021)": "rTorrent has not finished downloading Dune (2021) (25%)",
+                       "Heat.1995.mkv": "rTorrent has not finished downloading Heat (99%)",
+                       "radarr": "rTorrent has not finished downloading Other (25%)"}
+    fetch, skipped = select(items, waiting=waiting, now=NOW)
+    assert [i.name for i in fetch] == ["Alien (1979)", "Done (2020)"]
+    assert dict(skipped)["Dune (2021)"].startswith("rTorrent has not finished")
+    # remote_dir inside a torrent's folder: its files are inside unfinished data
+    inner = [item("a.mkv", {"": (1, 1)}, is_dir=False)]
+    assert waiting_for_rtorrent(inner, "/downloads/Dune (2021)", torrents)["a.mkv"].endswith("(25%)")

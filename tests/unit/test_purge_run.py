@@ -53,8 +53,8 @@ def test_each_removal_is_journalled_before_and_after_and_verified(tmp_path):
     assert done[0]["data_verified"] is True and done[1]["data_verified"] is None
     assert remover.present == {"/dl/B/b.mkv", "/dl/C/c.mkv"} and client.loaded == {"C"}
     lines = [json.loads(line) for line in open(journal)]
-    assert [(r["hash"], r["event"]) for r in lines] == [("A", "removing"), ("A", "removed"), ("B", "removing"),
-                                                       ("B", "removed")]
+    events = [(r["hash"], r["event"]) for r in lines]
+    assert events == [("A", "removing"), ("A", "removed"), ("B", "removing"), ("B", "removed")]
     assert lines[0]["paths"] == ["/dl/A/a.mkv"] and lines[0]["time"].endswith("Z")
 
 
