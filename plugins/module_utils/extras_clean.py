@@ -19,7 +19,9 @@ __metaclass__ = type
 
 import errno
 import os
+import pickle
 import shutil
+import signal
 import stat
 import time
 
@@ -187,7 +189,6 @@ def _walk(result, rules, root, start, skip, descend=True):
 def _forked_walk(rules, share, skip):
     """Fork a process that scans ``share`` (pairs of root and folders) and pickles its ScanResult, or the
     error that stopped it, into a pipe. Returns (pid, read end)."""
-    import pickle
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:   # the child: never returns into the caller, whatever happens
@@ -212,8 +213,14 @@ def _forked_walk(rules, share, skip):
     return pid, read_fd
 
 
+def _quietly(call, *args):
+    try:
+        call(*args)
+    except OSError:
+        pass
+
+
 def _collect(pid, read_fd):
-    import pickle
     with os.fdopen(read_fd, "rb") as handle:
         data = handle.read()
     dummy, status = os.waitpid(pid, 0)
@@ -260,13 +267,10 @@ def scan(roots, rules, skip=(), workers=1):
             while children:
                 parts.append(_collect(*children.pop(0)))
         finally:
-            for pid, read_fd in children:   # only after an error: stop and reap the others
-                try:
-                    os.kill(pid, 9)
-                    os.close(read_fd)
-                    os.waitpid(pid, 0)
-                except OSError:
-                    pass
+            for pid, read_fd in children:   # only after an error: stop, close and reap the others
+                _quietly(os.kill, pid, signal.SIGKILL)   # each step even if one before failed (already gone)
+                _quietly(os.close, read_fd)
+                _quietly(os.waitpid, pid, 0)
         for part in parts:
             result.candidates.extend(part.candidates)
             result.protected.extend(part.protected)

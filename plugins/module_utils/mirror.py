@@ -280,8 +280,8 @@ class Sync:
         if leftovers:
             before[LFTP_TEMP_PREFIX] = 0
         # files a previous run left that the listing does not know (and that are not lftp's): not ours to keep
-        for rel in [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(".in.")
-                    and not r.endswith(".lftp-pget-status")]:
+        for rel in [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(LFTP_TEMP_PREFIX)
+                    and not r.endswith(LFTP_STATUS_SUFFIX)]:
             os.unlink(os.path.join(staged, rel))
         self.log("%s: fetching %d files, %.1f MB%s" % (item.name, len(item.files), item.size / 1e6,
                                                        " (resuming)" if entry["resumed"] else ""))

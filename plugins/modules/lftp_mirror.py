@@ -191,6 +191,19 @@ EXAMPLES = r"""
     dest: /mnt/media/downloads/_done
     include: ["*.1080p.*", "*2160p*"]
     bandwidth_limit: 20M
+
+- name: Straight from rTorrent's download folder, never fetching what rTorrent has not finished
+  mediaops.servarr.lftp_mirror:
+    sftp_host: seedbox.example.com
+    sftp_username: seeduser
+    sftp_key_file: /root/.ssh/seedbox_ed25519
+    sftp_known_hosts: /etc/servarr/known_hosts
+    remote_dir: /downloads/radarr
+    staging_dir: /mnt/media/downloads/_staging
+    dest: /mnt/media/downloads/_done
+    rtorrent_url: https://seedbox.example.com/rutorrent/plugins/httprpc/action.php
+    rtorrent_username: seeduser
+    rtorrent_password: "{{ vault_rtorrent_password }}"
 """
 
 RETURN = r"""
@@ -234,8 +247,8 @@ fetched:
       description: Why the item failed (with lftp's own message), when it did.
       type: str
 not_fetched:
-  description: Items left on the seedbox this run, each with C(name) and C(reason) (filtered, too new, already
-    handed off, a name lftp cannot address).
+  description: Items left on the seedbox this run, each with C(name) and C(reason) (filtered, too new, not
+    finished in rTorrent, already handed off, a name lftp cannot address).
   returned: always
   type: list
   elements: dict
@@ -352,7 +365,13 @@ def main():
         sync = Sync(p, client, settings, log=module.log)
         items = list_items(sync.sftp, p["remote_dir"], Item)
         state = (load(p["state_file"], default={}) if p["state_file"] else {}).get("handed_off") or {}
-        waiting = waiting_for_rtorrent(items, p["remote_dir"], unfinished_torrents(module)) if p["rtorrent_url"] else {}
+        waiting = {}
+        if p["rtorrent_url"]:
+            try:
+                waiting = waiting_for_rtorrent(items, p["remote_dir"], unfinished_torrents(module))
+            except ServiceError as exc:
+                module.fail_json(msg="cannot ask rTorrent which downloads are finished (%s); nothing was fetched"
+                                 % exc, **result)
 
         fetch, skipped = select(items, include=p["include"], exclude=p["exclude"], min_age_seconds=p["min_age"] * 60,
                                 now=time.time(), handed_off=state, present=lambda item: already_in(dest, item),
@@ -379,7 +398,7 @@ def main():
 
         with ThreadPoolExecutor(max_workers=p["parallel_items"]) as pool:
             entries = list(pool.map(lambda item: sync.sync_item(item, state), fetch))
-    except (SshError, StateError, LftpError, OSError, ServiceError) as exc:
+    except (SshError, StateError, LftpError, OSError) as exc:
         module.fail_json(msg="%s; nothing more was fetched or removed" % exc, **result)
     finally:
         client.close()

@@ -111,8 +111,9 @@ options:
     choices: [sftp, local, rutorrent, torrent_only]
   download_root:
     description:
-      - The seedbox folder all torrent data lives in, as rTorrent sees it. Data outside it is never deleted
-        and its torrents are kept. Required unless O(data_removal=torrent_only).
+      - The seedbox folder all torrent data lives in, as rTorrent sees it. Data outside it is never deleted;
+        a torrent whose data path, or any file it lists, is outside it is kept. Required unless
+        O(data_removal=torrent_only).
     type: str
   verify_timeout:
     description:

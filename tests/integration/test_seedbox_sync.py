@@ -425,5 +425,6 @@ def test_a_download_rtorrent_has_not_finished_is_never_fetched_however_old(lab):
 
     # an rTorrent that cannot be asked stops the run before anything is fetched
     down = run_playbook(lab, PLAYBOOK, servarr_rtorrent_url="scgi://127.0.0.1:%d" % lab_mod.free_port())
-    assert down.rc != 0 and "nothing more was fetched" in down.task(TASK)["msg"]
+    assert down.rc != 0 and "cannot ask rTorrent which downloads are finished" in down.task(TASK)["msg"]
+    assert "nothing was fetched" in down.task(TASK)["msg"]
     assert os.listdir(dest) == []
