@@ -10,7 +10,7 @@ import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS)
-SPECS = os.path.join(os.path.dirname(REPO), "shared", "specs")
+SPECS = os.path.join(TESTS, "specs")  # the official Radarr/Sonarr OpenAPI documents (tests/specs/README.md)
 sys.path.insert(0, os.path.join(TESTS, "lab"))
 
 # The modules import ansible_collections.mediaops.servarr.*: point such a tree at this checkout.

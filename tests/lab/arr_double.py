@@ -1,6 +1,6 @@
 """Radarr / Sonarr test double: the parts of ``/api/v3`` the collection uses, as the real apps answer them.
 
-Follows the official OpenAPI documents in ../shared/specs (the tests validate every answer against them):
+Follows the official OpenAPI documents in tests/specs (the tests validate every answer against them):
 camelCase JSON, enums as camelCase strings, null fields left out, ``page``/``pageSize`` paging with
 ``pageSize`` defaulting to 10, ``eventType`` repeatable, ``downloadId`` matched exactly, and 401 with an
 empty body for a missing or wrong key. Its state is a JSON file, re-read when it changes, so tests can
