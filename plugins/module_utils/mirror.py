@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import fcntl
 import hashlib
 import os
 import stat
@@ -22,41 +21,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpE
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
     LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
-
-
-class RunLock:
-    """An flock on ``path`` held for the whole run. ``probe_only`` (check mode): only tell whether another
-    run holds it, without creating the file or taking the lock."""
-
-    def __init__(self, path, probe_only=False):
-        self.path = path
-        self.handle = None
-        self.probe_only = probe_only
-
-    def acquire(self):
-        """True when no other run holds the lock (and, unless probing, this one now does)."""
-        if self.probe_only:
-            if not os.path.exists(self.path):
-                return True
-            with open(self.path) as probe:
-                try:
-                    fcntl.flock(probe.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-                except (IOError, OSError):
-                    return False
-            return True
-        self.handle = open(self.path, "a")
-        try:
-            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except (IOError, OSError):
-            self.release()
-            return False
-        return True
-
-    def release(self):
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, save  # noqa: F401 (RunLock: re-exported)
 
 
 def check_folders(dest, staging):

@@ -1,19 +1,49 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small JSON state files (checkpoints): read strictly, written atomically (temporary file, fsync, rename)."""
+"""Small JSON state files (checkpoints): read strictly, written atomically (temporary file, fsync, rename); the
+state folder every job keeps them in; and the run lock that keeps two runs of one job apart."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import fcntl
 import json
 import os
 import tempfile
 
 
+# Where the jobs keep what must survive between runs (checkpoints, journals, caches, counters) when the user
+# names no file: the FHS place for a service's persistent state. The role creates it (0750); a module creates it
+# itself (0700) when its parent exists, and never in check mode.
+DEFAULT_STATE_DIR = "/var/lib/servarr"
+
+
 class StateError(Exception):
     pass
+
+
+def ensure_folder(path, check_mode=False, mode=0o700):
+    """Make sure the folder ``path`` (a state folder) exists. Creates it with ``mode`` when its parent exists;
+    a missing parent is an error that names it (a typo or an unmounted disk, not something to create). In check
+    mode nothing is created: returns True when a real run would create it."""
+    if os.path.isdir(path):
+        return False
+    if os.path.lexists(path):
+        raise StateError("state folder %s exists but is not a folder" % path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise StateError("cannot create state folder %s: its parent %s does not exist" % (path, parent))
+    if check_mode:
+        return True
+    try:
+        os.mkdir(path, mode)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise StateError("cannot create state folder %s: %s" % (path, exc.strerror or exc))
+    return True
 
 
 def load(path, default=None):
@@ -47,3 +77,37 @@ def save(path, data):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+class RunLock:
+    """An flock on ``path`` held for the whole run. ``probe_only`` (check mode): only tell whether another
+    run holds it, without creating the file or taking the lock."""
+
+    def __init__(self, path, probe_only=False):
+        self.path = path
+        self.handle = None
+        self.probe_only = probe_only
+
+    def acquire(self):
+        """True when no other run holds the lock (and, unless probing, this one now does)."""
+        if self.probe_only:
+            if not os.path.exists(self.path):
+                return True
+            with open(self.path) as probe:
+                try:
+                    fcntl.flock(probe.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except (IOError, OSError):
+                    return False
+            return True
+        self.handle = open(self.path, "a")
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError):
+            self.release()
+            return False
+        return True
+
+    def release(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
