@@ -21,7 +21,8 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpE
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
     LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, save  # noqa: F401 (RunLock: re-exported)
+# RunLock lived here before it moved to state_file: re-exported for callers that import it from here.
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, save  # noqa: F401 # pylint: disable=unused-import
 
 
 def check_folders(dest, staging):
