@@ -28,6 +28,11 @@ description:
   - Symbolic links are never followed and never deleted. A root that is missing, empty, unreadable or lacks
     O(anchor_file) stops the run before anything is touched, and so does any folder that cannot be read.
     Each file is checked again just before it is removed, and checked to be gone after.
+  - A run cut short (killed, host rebooted) between an extra and its sidecars is finished by the next run:
+    before the first file of such a group goes, the group is written to O(journal); the next run removes (or
+    recycles) each recorded sidecar whose video is gone, if it is still the very file recorded (device, inode,
+    size) in the folder recorded and no video now in that folder claims it. See RV(resumed).
+  - One run at a time: a run that finds another holding O(lock_file) does nothing and returns RV(locked).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -98,6 +103,23 @@ options:
       - Stop without removing anything when more extras than this are found (a safety valve for a first run or
         a rule gone wrong). No limit when not set.
     type: int
+  lock_file:
+    description:
+      - File locked (C(flock)) for the whole run, so that two runs never remove at once. A run that finds it
+        locked returns C(ok) with RV(locked=true) and does nothing.
+      - Its folder is created (mode 0700) when missing and its parent exists; in check mode the lock is only
+        probed and nothing is created.
+    type: path
+    default: /var/lib/servarr/video_extras_clean.lock
+    version_added: 0.3.0
+  journal:
+    description:
+      - JSON file recording the extra and sidecars being removed, so that the next run finishes a group an
+        interrupted run started. Removed when a run ends normally. Its folder is created like that of
+        O(lock_file).
+    type: path
+    default: /var/lib/servarr/video_extras_clean.journal.json
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -193,17 +215,50 @@ scanned:
   description: Counts of the scan, C(files) and C(folders).
   returned: always
   type: dict
+resumed:
+  description: Sidecars an interrupted run left behind when it had already removed their extra, removed (or
+    recycled) now (in check mode, that would be). Each is also in RV(removed) or RV(recycled).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+locked:
+  description: Another run held O(lock_file); this one did nothing.
+  returned: always
+  type: bool
+  version_added: 0.3.0
+state_folders_created:
+  description: Folders of O(lock_file) and O(journal) this run created (in check mode, would create).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (
-    CleanError, check_recycle_dir, check_roots, default_workers, expired_in_recycle, new_report, purge_recycle,
-    remove, scan)
+    CleanError, Journal, check_recycle_dir, check_roots, default_workers, expired_in_recycle, finish_interrupted,
+    new_report, purge_recycle, remove, scan)
 from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
     VIDEO_EXTENSIONS, ExtrasRules, RulesError)
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
+
+# FOR TESTS ONLY: when this environment variable names a file, the module writes its process id there after
+# the first extra that has sidecars is gone and before its sidecars go, then waits (up to 120 s) to be killed:
+# tests/integration/test_video_cleanup.py uses it to SIGKILL a real run at exactly that point. Never set it
+# anywhere else; unset, it costs one dictionary lookup.
+TEST_PAUSE_ENV = "MEDIAOPS_SERVARR_TEST_ONLY_PAUSE_AFTER_VIDEO"
+
+
+def _test_pause(cand):
+    with open(os.environ[TEST_PAUSE_ENV], "w") as handle:
+        handle.write("%d\n" % os.getpid())
+    time.sleep(120)
 
 
 def _size(num):
@@ -227,18 +282,45 @@ def main():
             recycle_retention_days=dict(type="int", default=30),
             max_removals=dict(type="int"),
             scan_workers=dict(type="int"),
+            lock_file=dict(type="path", default=os.path.join(DEFAULT_STATE_DIR, "video_extras_clean.lock")),
+            journal=dict(type="path", default=os.path.join(DEFAULT_STATE_DIR, "video_extras_clean.journal.json")),
         ),
         supports_check_mode=True,
     )
     p = module.params
     result = dict(changed=False, extras=[], protected=[], removed=[], recycled=[], not_removed=[], bytes_freed=0,
-                  folders_removed=[], recycle_expired=[], symlinks_skipped=[], scanned={})
+                  folders_removed=[], recycle_expired=[], symlinks_skipped=[], scanned={}, resumed=[],
+                  locked=False, state_folders_created=[])
     if not p["roots"]:
         module.fail_json(msg="roots must name at least one library folder", **result)
     if p["anchor_file"] and ("/" in p["anchor_file"] or p["anchor_file"] in (".", "..")):
         module.fail_json(msg="anchor_file must be a file name directly in each root, not a path", **result)
     if p["recycle_retention_days"] < 0:
         module.fail_json(msg="recycle_retention_days must not be negative", **result)
+    for name in ("lock_file", "journal"):
+        if not os.path.isabs(p[name]):
+            module.fail_json(msg="%s must be an absolute path: %r" % (name, p[name]), **result)
+    try:
+        for folder in sorted(set(os.path.dirname(p[name]) for name in ("lock_file", "journal"))):
+            if ensure_folder(folder, check_mode=module.check_mode):
+                result["state_folders_created"].append(folder)
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was removed" % exc, **result)
+    result["changed"] = bool(result["state_folders_created"])
+    lock = RunLock(p["lock_file"], probe_only=module.check_mode)
+    try:
+        if not lock.acquire():
+            result.update(locked=True, msg="another cleanup run holds %s; this one did nothing" % p["lock_file"])
+            module.exit_json(**result)
+        run(module, result)
+    finally:
+        lock.release()
+
+
+def run(module, result):
+    p = module.params
+    journal = Journal(p["journal"])
+    report = new_report()
     try:
         rules = ExtrasRules(patterns=p["patterns"], extra_folder_names=p["extra_folder_names"],
                             min_video_size=p["min_video_size_mb"] * 1024 * 1024,
@@ -248,9 +330,16 @@ def main():
         workers = p["scan_workers"] if p["scan_workers"] is not None else default_workers()
         if workers < 1:
             raise CleanError("scan_workers must be at least 1")
+        interrupted = journal.read()
+        if interrupted:
+            finish_interrupted(interrupted, roots, rules, report, check_mode=module.check_mode)
+            if not module.check_mode:
+                journal.clear()
         found = scan(roots, rules, workers=workers)
-    except (CleanError, RulesError) as exc:
+    except (CleanError, RulesError, StateError, OSError) as exc:
+        result.update(report)
         module.fail_json(msg=str(exc), **result)
+    result.update(report)
 
     result["extras"] = [cand.as_dict() for cand in found.candidates]
     result["protected"] = found.protected
@@ -277,26 +366,31 @@ def main():
                           "before": "".join(lines), "after": ""}
 
     if module.check_mode:
-        result["bytes_freed"] = sum(cand.size + sum(item[3] for item in cand.sidecars)
-                                    for cand in found.candidates)
-        result["folders_removed"] = found.folders_to_remove
-        result["changed"] = bool(found.candidates or expired)
+        result["bytes_freed"] += sum(cand.size + sum(item[3] for item in cand.sidecars)
+                                     for cand in found.candidates)
+        result["folders_removed"] = report["folders_removed"] + found.folders_to_remove
+        result["changed"] = bool(result["changed"] or found.candidates or expired or report["resumed"])
         result["msg"] = "would %s %d extras (%s)" % (action, len(found.candidates), _size(result["bytes_freed"]))
+        if report["resumed"]:
+            result["msg"] += " and %d sidecars an interrupted run left" % len(report["resumed"])
         module.exit_json(**result)
 
-    report = new_report()
+    pause = _test_pause if os.environ.get(TEST_PAUSE_ENV) else None
     try:
-        remove(found, report, recycle_dir=recycle)
+        remove(found, report, recycle_dir=recycle, journal=journal, after_video=pause)
         if expired:
             purge_recycle(recycle, expired)
-    except (CleanError, OSError) as exc:
+    except (CleanError, StateError, OSError) as exc:
         result.update(report)
         module.fail_json(msg="stopped after %d files: %s" % (len(report["removed"]) + len(report["recycled"]), exc),
                          **result)
     result.update(report)
-    result["changed"] = bool(report["removed"] or report["recycled"] or report["folders_removed"] or expired)
+    result["changed"] = bool(result["changed"] or report["removed"] or report["recycled"]
+                             or report["folders_removed"] or expired)
     done = len(report["removed"]) + len(report["recycled"])
     result["msg"] = "%s %d files (%s)" % ("recycled" if recycle else "deleted", done, _size(report["bytes_freed"]))
+    if report["resumed"]:
+        result["msg"] += ", %d of them sidecars an interrupted run left" % len(report["resumed"])
     module.exit_json(**result)
 
 
