@@ -17,7 +17,7 @@ description:
   - "A video is an extra when its immediate parent folder (not a library root) is one of C(trailers, backdrops,
     behind the scenes, deleted scenes, interviews, scenes, samples, shorts, featurettes, extras, extra, other,
     clips); when its whole name without extension is C(trailer) or C(sample); or when that name, trailing digits
-    trimmed, ends in C(-trailer .trailer _trailer \" - trailer\"), the same four with C(sample), or C(-scene
+    trimmed, ends in C(-trailer .trailer _trailer \"- trailer\"), the same four with C(sample), or C(-scene
     -clip -interview -behindthescenes -deleted -deletedscene -featurette -short -extra -other)."
   - O(patterns) and O(extra_folder_names) add rules of your own.
   - Never extras, whatever their name or size, except inside an extras folder - the largest video directly
