@@ -125,42 +125,80 @@ mode:
   description: V(targeted) (C(POST /Library/Media/Updated)), V(full) (C(POST /Library/Refresh)) or V(none).
   returned: always
   type: str
+  sample: targeted
 reason:
   description: Why this mode, for example C(3 folders) or C(1 paths under no Jellyfin library).
   returned: always
   type: str
+  sample: 3 folders
 paths:
   description: The folders, as Jellyfin sees them, sorted and distinct.
   returned: always
   type: list
   elements: str
+  sample: [/media/movies/Dune (2021), /media/series/Andor (2022)/Season 02]
 outside_libraries:
-  description: Those of O(paths) that are under no Jellyfin library.
+  description: Those of RV(paths) that are under no Jellyfin library (a warning names them too).
   returned: always
   type: list
   elements: str
+  sample: [/mnt/media/movies/Dune (2021)]
 imports:
-  description: The new import records, each with C(instance), C(id), C(date), C(imported_path) and C(folder).
+  description: The new import records.
   returned: always
   type: list
   elements: dict
+  sample:
+    - instance: radarr
+      id: 103
+      date: "2026-11-23T10:00:00Z"
+      imported_path: /mnt/media/movies/Dune (2021)/Dune (2021).mkv
+      folder: /mnt/media/movies/Dune (2021)
+  contains:
+    instance:
+      description: The O(instances[].name) it came from.
+      type: str
+      sample: radarr
+    id:
+      description: The history record's id.
+      type: int
+      sample: 103
+    date:
+      description: The history record's date, as the application wrote it.
+      type: str
+      sample: "2026-11-23T10:00:00Z"
+    imported_path:
+      description: The file imported (C(data.importedPath)), or null when the record has none.
+      type: str
+      sample: /mnt/media/movies/Dune (2021)/Dune (2021).mkv
+    folder:
+      description: Its folder as this host sees it, or null (then a full refresh is asked for).
+      type: str
+      sample: /mnt/media/movies/Dune (2021)
 request:
   description: The request sent (in check mode, that would be sent), with C(method), C(path) and C(body).
   returned: when a request is due
   type: dict
+  sample:
+    method: POST
+    path: /Library/Media/Updated
+    body: {Updates: [{Path: /media/movies/Dune (2021), UpdateType: Created}]}
 sent:
   description: Jellyfin accepted the request.
   returned: always
   type: bool
+  sample: true
 checkpoint:
   description: The checkpoint after this run (in check mode, as it would be written), per instance C(date) and C(ids).
   returned: when O(instances) is set
   type: dict
+  sample: {radarr: {date: "2026-11-23T10:00:00Z", ids: [103]}, sonarr: {date: "2026-11-23T11:30:00Z", ids: [201, 202]}}
 state_folders_created:
   description: The folder of O(checkpoint) when this run created it (in check mode, would create it).
   returned: always
   type: list
   elements: str
+  sample: [/var/lib/servarr]
   version_added: 0.3.0
 """
 
@@ -218,14 +256,9 @@ def main():
     p = module.params
     result = dict(changed=False, sent=False, mode="none", reason="", paths=[], outside_libraries=[], imports=[],
                   state_folders_created=[])
-    for item in p["path_map"]:
-        if not item["from"].startswith("/") or not item["to"].startswith("/"):
-            module.fail_json(msg="path_map entries need absolute paths: %s -> %s" % (item["from"], item["to"]), **result)
-    for path in p["paths"]:
-        if not path.startswith("/"):
-            module.fail_json(msg="paths must be absolute: %r" % path, **result)
-    if p["instances"] and not os.path.isabs(p["checkpoint"]):
-        module.fail_json(msg="checkpoint must be an absolute path: %r" % p["checkpoint"], **result)
+    problem = check_arguments(p)
+    if problem:
+        module.fail_json(msg="%s; nothing was sent" % problem, **result)
     client = jellyfin_client_or_fail(module, result)
     try:
         # every run: a wrong or revoked key (or one without administrator rights) shows up today
@@ -286,6 +319,33 @@ def main():
             module.fail_json(msg="Jellyfin accepted the request but the checkpoint %s could not be written: %s "
                              "(the next run sends these folders again)" % (p["checkpoint"], exc), **result)
     module.exit_json(**result)
+
+
+def check_arguments(p):
+    """The first problem with the options that needs no service to see, or None."""
+    for item in p["path_map"]:
+        if not item["from"].startswith("/") or not item["to"].startswith("/"):
+            return "path_map entries need absolute paths: %s -> %s" % (item["from"], item["to"])
+    froms = [item["from"].rstrip("/") or "/" for item in p["path_map"]]
+    if len(set(froms)) != len(froms):
+        return "path_map maps the same 'from' twice; give each prefix one 'to'"
+    for path in p["paths"]:
+        if not path.startswith("/"):
+            return "paths must be absolute: %r" % path
+    if p["initial_lookback_hours"] < 0:
+        return "initial_lookback_hours must not be negative (%d)" % p["initial_lookback_hours"]
+    if p["jellyfin_timeout"] < 1:
+        return "jellyfin_timeout must be at least 1 second (%d)" % p["jellyfin_timeout"]
+    names = [instance["name"] for instance in p["instances"] or []]
+    if len(set(names)) != len(names):
+        return ("instance names must be unique (%s): the checkpoint keeps each instance's place under its name"
+                % ", ".join(sorted(set(name for name in names if names.count(name) > 1))))
+    for instance in p["instances"] or []:
+        if instance["timeout"] < 1:
+            return "instance %s: timeout must be at least 1 second (%d)" % (instance["name"], instance["timeout"])
+    if p["instances"] and not os.path.isabs(p["checkpoint"]):
+        return "checkpoint must be an absolute path: %r" % p["checkpoint"]
+    return None
 
 
 def outside_warning(outside, libraries, path_map):

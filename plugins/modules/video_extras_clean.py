@@ -150,89 +150,177 @@ extras:
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/movies/300 (2006)/300-trailer.mp4
+      root: /mnt/media/movies
+      relative_path: 300 (2006)/300-trailer.mp4
+      rule: suffix -trailer
+      size: 62914560
+      sidecars: [/mnt/media/movies/300 (2006)/300-trailer.nfo]
   contains:
     path:
       description: Absolute path.
       type: str
+      sample: /mnt/media/movies/300 (2006)/300-trailer.mp4
     root:
       description: The library root it is in.
       type: str
+      sample: /mnt/media/movies
     relative_path:
       description: Path relative to its root.
       type: str
+      sample: 300 (2006)/300-trailer.mp4
     rule:
       description: The rule that matched, for example C(suffix -trailer), C(folder Featurettes),
         C(name sample), C(pattern <regex>) or C(sample beside larger feature).
       type: str
+      sample: suffix -trailer
     size:
       description: Size in bytes.
       type: int
+      sample: 62914560
     sidecars:
       description: Files that go with it (same name, other extension).
       type: list
       elements: str
+      sample: [/mnt/media/movies/300 (2006)/300-trailer.nfo]
 protected:
   description: Videos a rule matched that were kept, with the reason (largest video in its folder, parses as
     an episode).
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/series/Old Show (1990)/Season 1/Old Show 1x02-sample.avi
+      rule: suffix -sample
+      kept_because: parses as an episode
+  contains:
+    path:
+      description: Absolute path.
+      type: str
+      sample: /mnt/media/series/Old Show (1990)/Season 1/Old Show 1x02-sample.avi
+    rule:
+      description: The rule that matched.
+      type: str
+      sample: suffix -sample
+    kept_because:
+      description: The protection that kept it.
+      type: str
+      sample: parses as an episode
 removed:
-  description: Files deleted (videos and sidecars), each with C(path) and C(size).
+  description: Files deleted (videos and sidecars).
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/movies/300 (2006)/300-trailer.mp4
+      size: 62914560
+  contains:
+    path:
+      description: Absolute path it had.
+      type: str
+      sample: /mnt/media/movies/300 (2006)/300-trailer.mp4
+    size:
+      description: Size in bytes.
+      type: int
+      sample: 62914560
 recycled:
-  description: Files moved to O(recycle_dir), each with C(path), C(to) and C(size).
+  description: Files moved to O(recycle_dir).
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/movies/300 (2006)/300-trailer.mp4
+      to: /mnt/media/.recycle/extras/movies/300 (2006)/300-trailer.mp4
+      size: 62914560
+  contains:
+    path:
+      description: Absolute path it had.
+      type: str
+      sample: /mnt/media/movies/300 (2006)/300-trailer.mp4
+    to:
+      description: Where it is now.
+      type: str
+      sample: /mnt/media/.recycle/extras/movies/300 (2006)/300-trailer.mp4
+    size:
+      description: Size in bytes.
+      type: int
+      sample: 62914560
 not_removed:
-  description: Files left because they changed between the scan and the removal, each with C(path) and C(reason).
+  description: Files left because they changed between the scan and the removal (or, for an interrupted
+    run's sidecars, since that run), with the reason.
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/movies/300 (2006)/300-trailer.mp4
+      reason: changed since the scan
+  contains:
+    path:
+      description: Absolute path.
+      type: str
+      sample: /mnt/media/movies/300 (2006)/300-trailer.mp4
+    reason:
+      description: Why it was left.
+      type: str
+      sample: changed since the scan
 bytes_freed:
   description: Bytes removed from the library (in check mode, that would be).
   returned: always
   type: int
+  sample: 1073741824
 folders_removed:
   description: Extras folders removed because they were left empty (in check mode, that would be).
   returned: always
   type: list
   elements: str
+  sample: [/mnt/media/movies/Best_Movie_Ever (2019)/extras]
 recycle_expired:
-  description: Files deleted from O(recycle_dir) because their retention ran out (in check mode, that would be).
+  description: Files deleted from O(recycle_dir) because their retention ran out (in check mode, that would
+    be), each with C(path) and C(size).
   returned: always
   type: list
   elements: dict
+  sample:
+    - path: /mnt/media/.recycle/extras/movies/300 (2006)/300-trailer.mp4
+      size: 62914560
 symlinks_skipped:
   description: Symbolic links found in the roots, never followed and never deleted.
   returned: always
   type: list
   elements: str
+  sample: [/mnt/media/movies/Dune (2021)/linked-trailer.mkv]
 scanned:
   description: Counts of the scan, C(files) and C(folders).
   returned: always
   type: dict
+  sample: {files: 48210, folders: 3120}
 resumed:
   description: Sidecars an interrupted run left behind when it had already removed their extra, removed (or
     recycled) now (in check mode, that would be). Each is also in RV(removed) or RV(recycled).
   returned: always
   type: list
   elements: str
+  sample: [/mnt/media/movies/300 (2006)/300-trailer.nfo]
   version_added: 0.3.0
 locked:
   description: Another run held O(lock_file); this one did nothing.
   returned: always
   type: bool
+  sample: false
   version_added: 0.3.0
 state_folders_created:
   description: Folders of O(lock_file) and O(journal) this run created (in check mode, would create).
   returned: always
   type: list
   elements: str
+  sample: [/var/lib/servarr]
   version_added: 0.3.0
+msg:
+  description: One line saying what was done (or would be).
+  returned: always
+  type: str
+  sample: recycled 14 files (1.2 GiB)
 """
 
 import os
@@ -291,15 +379,15 @@ def main():
     result = dict(changed=False, extras=[], protected=[], removed=[], recycled=[], not_removed=[], bytes_freed=0,
                   folders_removed=[], recycle_expired=[], symlinks_skipped=[], scanned={}, resumed=[],
                   locked=False, state_folders_created=[])
-    if not p["roots"]:
-        module.fail_json(msg="roots must name at least one library folder", **result)
-    if p["anchor_file"] and ("/" in p["anchor_file"] or p["anchor_file"] in (".", "..")):
-        module.fail_json(msg="anchor_file must be a file name directly in each root, not a path", **result)
-    if p["recycle_retention_days"] < 0:
-        module.fail_json(msg="recycle_retention_days must not be negative", **result)
-    for name in ("lock_file", "journal"):
-        if not os.path.isabs(p[name]):
-            module.fail_json(msg="%s must be an absolute path: %r" % (name, p[name]), **result)
+    problem = check_arguments(p)
+    if problem:
+        module.fail_json(msg="%s; nothing was removed" % problem, **result)
+    try:
+        rules = ExtrasRules(patterns=p["patterns"], extra_folder_names=p["extra_folder_names"],
+                            min_video_size=p["min_video_size_mb"] * 1024 * 1024,
+                            video_extensions=p["video_extensions"] or VIDEO_EXTENSIONS)
+    except RulesError as exc:
+        module.fail_json(msg="%s; nothing was removed" % exc, **result)
     try:
         for folder in sorted(set(os.path.dirname(p[name]) for name in ("lock_file", "journal"))):
             if ensure_folder(folder, check_mode=module.check_mode):
@@ -312,31 +400,51 @@ def main():
         if not lock.acquire():
             result.update(locked=True, msg="another cleanup run holds %s; this one did nothing" % p["lock_file"])
             module.exit_json(**result)
-        run(module, result)
+        run(module, result, rules)
     finally:
         lock.release()
 
 
-def run(module, result):
+def check_arguments(p):
+    """The first problem with the options that needs no file system to see, or None."""
+    if not p["roots"]:
+        return "roots must name at least one library folder"
+    for root in p["roots"]:
+        if not os.path.isabs(root):
+            return "library root %r must be an absolute path" % root
+    if len(set(os.path.normpath(root) for root in p["roots"])) != len(p["roots"]):
+        return "roots lists a folder twice; list each folder once"
+    if p["anchor_file"] is not None and (not p["anchor_file"] or "/" in p["anchor_file"]
+                                         or p["anchor_file"] in (".", "..")):
+        return "anchor_file must be a file name directly in each root, not a path"
+    for name in ("min_video_size_mb", "recycle_retention_days", "max_removals"):
+        if p[name] is not None and p[name] < 0:
+            return "%s must not be negative (%d)" % (name, p[name])
+    if p["scan_workers"] is not None and p["scan_workers"] < 1:
+        return "scan_workers must be at least 1 (%d)" % p["scan_workers"]
+    for name in ("recycle_dir", "lock_file", "journal"):
+        if p[name] is not None and not os.path.isabs(p[name]):
+            return "%s must be an absolute path: %r" % (name, p[name])
+    if p["lock_file"] == p["journal"]:
+        return "lock_file and journal must be two different files"
+    return None
+
+
+def run(module, result, rules):
     p = module.params
     journal = Journal(p["journal"])
     report = new_report()
     try:
-        rules = ExtrasRules(patterns=p["patterns"], extra_folder_names=p["extra_folder_names"],
-                            min_video_size=p["min_video_size_mb"] * 1024 * 1024,
-                            video_extensions=p["video_extensions"] or VIDEO_EXTENSIONS)
         roots = check_roots(p["roots"], p["anchor_file"])
         recycle = check_recycle_dir(p["recycle_dir"], roots) if p["recycle_dir"] else None
         workers = p["scan_workers"] if p["scan_workers"] is not None else default_workers()
-        if workers < 1:
-            raise CleanError("scan_workers must be at least 1")
         interrupted = journal.read()
         if interrupted:
             finish_interrupted(interrupted, roots, rules, report, check_mode=module.check_mode)
             if not module.check_mode:
                 journal.clear()
         found = scan(roots, rules, workers=workers)
-    except (CleanError, RulesError, StateError, OSError) as exc:
+    except (CleanError, StateError, OSError) as exc:
         result.update(report)
         module.fail_json(msg=str(exc), **result)
     result.update(report)
