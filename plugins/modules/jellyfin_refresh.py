@@ -17,10 +17,10 @@ description:
     Jellyfin's with O(path_map), and sends them all in B(one) C(POST /Library/Media/Updated). Jellyfin rescans
     just those folders instead of every library.
   - A folder under no Jellyfin library (checked against C(GET /Library/VirtualFolders)), or an import whose
-    path is unknown, makes the module ask for one full C(POST /Library/Refresh) instead, and warns: such a
-    folder usually means O(path_map) does not map this host's paths to Jellyfin's. O(mode=full) always asks
+    path is unknown, makes the module ask for one full C(POST /Library/Refresh) instead, and warns (such a
+    folder usually means O(path_map) does not map this host's paths to Jellyfin's). O(mode=full) always asks
     for a full refresh.
-  - Every run, even with nothing new, reads C(GET /Library/VirtualFolders): one cheap request that needs a
+  - Every run, even with nothing new, reads C(GET /Library/VirtualFolders), one cheap request that needs a
     valid administrator's API key (as the full refresh does), so a wrong or revoked key fails the day it
     happens, not the day an import needs sending.
   - The checkpoint advances only after Jellyfin accepted the request, so an import is never missed; when

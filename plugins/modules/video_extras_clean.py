@@ -28,11 +28,11 @@ description:
   - Symbolic links are never followed and never deleted. A root that is missing, empty, unreadable or lacks
     O(anchor_file) stops the run before anything is touched, and so does any folder that cannot be read.
     Each file is checked again just before it is removed, and checked to be gone after.
-  - A run cut short (killed, host rebooted) between an extra and its sidecars is finished by the next run:
+  - A run cut short (killed, host rebooted) between an extra and its sidecars is finished by the next run;
     before the first file of such a group goes, the group is written to O(journal); the next run removes (or
     recycles) each recorded sidecar whose video is gone, if it is still the very file recorded (device, inode,
     size) in the folder recorded and no video now in that folder claims it. See RV(resumed).
-  - One run at a time: a run that finds another holding O(lock_file) does nothing and returns RV(locked).
+  - One run at a time. A run that finds another holding O(lock_file) does nothing and returns RV(locked).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
