@@ -462,7 +462,7 @@ def run(module, result, rules):
 
     action = "recycle to %s" % recycle if recycle else "delete"
     if module._diff:
-        lines = []
+        lines = ["%s  [sidecar of an extra an interrupted run removed]\n" % path for path in report["resumed"]]
         for cand in found.candidates:
             lines.append("%s  [%s, %s]\n" % (cand.path, cand.rule, _size(cand.size)))
             lines.extend("%s  [goes with %s]\n" % (item[0], os.path.basename(cand.path)) for item in cand.sidecars)

@@ -215,8 +215,10 @@ def test_a_run_killed_between_an_extra_and_its_sidecar_is_finished_by_the_next(m
     assert os.path.exists(os.path.join(folder, "300-trailer.nfo"))   # what the kill left behind
     assert os.path.exists(str(media["base"] / "state" / "video_extras_clean.journal.json"))
 
-    dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra), check=True)
+    dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra), check=True, diff=True)
     assert dry.task("Remove extras from the library roots")["resumed"] == [os.path.join(folder, "300-trailer.nfo")]
+    assert dry.task("Remove extras from the library roots")["diff"]["before"].startswith(
+        "%s  [sidecar of an extra an interrupted run removed]\n" % os.path.join(folder, "300-trailer.nfo"))
     assert os.path.exists(os.path.join(folder, "300-trailer.nfo"))
 
     res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra))
