@@ -207,8 +207,8 @@ def test_a_complete_run_leaves_no_journal(tmp_path):
     remove(found, new_report(), journal=Journal(journal_path),
            after_video=lambda cand: written.append(Journal(journal_path).read()))
     assert written[0]["video"] == os.path.join(base, "X-trailer.mkv")
-    assert [item[0] for item in written[0]["sidecars"]] == [os.path.join(base, "X-trailer.en.srt"),
-                                                           os.path.join(base, "X-trailer.nfo")]
+    expected = [os.path.join(base, "X-trailer.en.srt"), os.path.join(base, "X-trailer.nfo")]
+    assert [item[0] for item in written[0]["sidecars"]] == expected
     assert not os.path.exists(journal_path)
     assert sorted(os.listdir(base)) == ["Collateral (2004).mkv", "Collateral (2004).nfo"]
 
