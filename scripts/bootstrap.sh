@@ -2,9 +2,19 @@
 # Installs what the demo and the tests need on a fresh Debian 12 machine (as root or with sudo):
 # the real services of the lab from Debian's packages, and a Python venv with Ansible and the test tools.
 # Idempotent and quick when everything is already there. Prints the venv's path last.
+#   --min: build (or reuse) instead the second venv with the LOWEST ansible-core the collection claims
+#          (tests/requirements-min.txt, $SERVARR_VENV_MIN, default ~/.cache/mediaops-servarr/venv-min) and print
+#          its path last; tests/run.sh runs sanity compile/import and a playbook against the lab with it.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SERVARR_VENV:-$HOME/.cache/mediaops-servarr/venv}"
+REQUIREMENTS="$REPO/tests/requirements.txt"
+CHECK_IMPORT="import ansible, paramiko, pytest, jsonschema"
+if [ "${1:-}" = "--min" ]; then
+  VENV="${SERVARR_VENV_MIN:-$HOME/.cache/mediaops-servarr/venv-min}"
+  REQUIREMENTS="$REPO/tests/requirements-min.txt"
+  CHECK_IMPORT="import ansible, paramiko, pytest"
+fi
 PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck)
 
 missing=()
@@ -19,23 +29,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 stamp="$VENV/.requirements.sha"
-want="$(sha256sum "$REPO/tests/requirements.txt" | cut -d' ' -f1)"
+want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: creating $VENV" >&2
   rm -rf "$VENV"
   python3 -m venv "$VENV" >&2
   # (the grep drops pip's warnings about this machine's unused local index folders)
   "$VENV/bin/pip" install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
-  "$VENV/bin/pip" install -q -r "$REPO/tests/requirements.txt" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
-  "$VENV/bin/python" -c "import ansible, paramiko, pytest, jsonschema" >&2
+  "$VENV/bin/pip" install -q -r "$REQUIREMENTS" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
+  "$VENV/bin/python" -c "$CHECK_IMPORT" >&2
   echo "$want" > "$stamp"
 fi
 
 # ansible-test downloads a pip bootstrap script from a host these machines cannot reach; give it a stand-in
-# that bootstraps pip from the interpreter's own ensurepip (see ENVIRONMENT.md).
+# that bootstraps pip from the interpreter's own ensurepip (see ENVIRONMENT.md). The name carries the pip
+# version that ansible-test pins: 23_1_2 for ansible-core 2.16 (tests/requirements-min.txt), 24_2 for 2.19.
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
-for ver in 24_2 25_0 25_1 25_2 25_3; do
+for ver in 23_1_2 24_2 25_0 25_1 25_2 25_3; do
   cat > "$cache/get_pip_${ver}.py" <<'PY'
 import ensurepip, os, subprocess, sys
 ensurepip.bootstrap()

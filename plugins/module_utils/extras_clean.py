@@ -10,7 +10,11 @@ Safety, in order:
   * a folder that cannot be read stops the run (a path it cannot see is not evidence);
   * before each removal the file is looked at again: still a regular file, same device, inode and size, and
     its folder still resolves inside the root; otherwise it is left and reported;
-  * after each removal the path is checked to be gone.
+  * after each removal the path is checked to be gone;
+  * an extra and its sidecars are one group: before the first file of a group with sidecars goes, the group
+    (paths with device, inode and size) is written to a journal, so a run cut short between the video and
+    its sidecars is finished by the next run (``finish_interrupted``) - only files still the very ones
+    recorded, in the folder recorded, and owned by no video now in that folder.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +30,7 @@ import stat
 import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import split_ext
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
 
 
 class CleanError(Exception):
@@ -111,6 +116,16 @@ def _sidecar_of(stem, name):
     return name.startswith(stem + ".") or name.startswith(stem + "-thumb.")
 
 
+def _owner(name, stems):
+    """The longest of ``stems`` (video names without extension) whose sidecar ``name`` is, or None: in a
+    folder with ``Movie.mkv`` and ``Movie.1080p.mkv``, ``Movie.1080p.nfo`` belongs to the second one only."""
+    best = None
+    for stem in stems:
+        if (best is None or len(stem) > len(best)) and _sidecar_of(stem, name):
+            best = stem
+    return best
+
+
 def _decide_folder(result, rules, root, folder, name, is_root, files, videos, subdirs):
     stats = {}
     prefix = folder if folder.endswith("/") else folder + "/"   # joins without posixpath.join's overhead
@@ -126,11 +141,14 @@ def _decide_folder(result, rules, root, folder, name, is_root, files, videos, su
         result.protected.append({"path": prefix + video, "rule": rule, "kept_because": reason})
     claimed = set()
     others = sorted(set(files) - set(videos)) if extras else ()
+    stems = [split_ext(video)[0] for video in videos]
     for video, rule in extras:
         cand = Candidate(root, prefix + video, rule, stat_of(video))
         stem = split_ext(video)[0]
         for other in others:
-            if other not in claimed and _sidecar_of(stem, other):
+            # a sidecar goes with the video it belongs to, never with one whose name is merely a prefix of
+            # that video's (the sidecars of a kept video stay)
+            if other not in claimed and _owner(other, stems) == stem:
                 claimed.add(other)
                 st = stat_of(other)
                 cand.sidecars.append((prefix + other, st.st_dev, st.st_ino, st.st_size))
@@ -329,36 +347,99 @@ def _move(path, target, size):
 
 
 def new_report():
-    return {"removed": [], "recycled": [], "not_removed": [], "bytes_freed": 0, "folders_removed": []}
+    return {"removed": [], "recycled": [], "not_removed": [], "bytes_freed": 0, "folders_removed": [],
+            "resumed": []}
 
 
-def remove(scan_result, report, recycle_dir=None, remove_folders=True):
+def _take(path, size, root, recycle_dir, report):
+    """Recycle or delete one file (already checked to be the one expected), record it, check it is gone."""
+    if recycle_dir:
+        target = _recycle_target(recycle_dir, root, path)
+        _move(path, target, size)
+        report["recycled"].append({"path": path, "to": target, "size": size})
+    else:
+        os.unlink(path)
+        report["removed"].append({"path": path, "size": size})
+    if os.path.lexists(path):
+        raise CleanError("%s is still there after removal" % path)
+    report["bytes_freed"] += size
+
+
+class Journal:
+    """The group (an extra and its sidecars) being removed, in a JSON file: written durably before the group's
+    first file goes, replaced by the next group's, removed when the run ends normally. A group without
+    sidecars is one rename or unlink and needs no entry. ``path`` None: no journal (unit tests)."""
+
+    VERSION = 1
+
+    def __init__(self, path):
+        self.path = path
+        self.written = False
+
+    def read(self):
+        """The entry an interrupted run left, or None. A file that cannot be understood raises StateError."""
+        if not self.path:
+            return None
+        data = load(self.path)
+        if data is None:
+            return None
+        group = data.get("group")
+        try:
+            if data.get("version") != self.VERSION or not isinstance(group, dict):
+                raise ValueError("unknown version or layout")
+            entry = {"root": str(group["root"]), "recycle_dir": group.get("recycle_dir"),
+                     "video": str(group["video"]),
+                     "sidecars": [(str(p), int(d), int(i), int(s)) for p, d, i, s in group["sidecars"]]}
+            if entry["recycle_dir"] is not None:
+                entry["recycle_dir"] = str(entry["recycle_dir"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateError("cleanup journal %s is not understood (%s); check it and remove it" % (self.path, exc))
+        return entry
+
+    def begin(self, cand, recycle_dir):
+        if not self.path:
+            return
+        save(self.path, {"version": self.VERSION, "group": {
+            "root": cand.root, "recycle_dir": recycle_dir, "video": cand.path,
+            "sidecars": [list(item) for item in cand.sidecars]}})
+        self.written = True
+
+    def clear(self):
+        if self.path and os.path.lexists(self.path):
+            os.unlink(self.path)
+        self.written = False
+
+
+def remove(scan_result, report, recycle_dir=None, remove_folders=True, journal=None, after_video=None):
     """Remove (or move to ``recycle_dir``) each candidate and its sidecars, recording each step in ``report``
-    (from ``new_report()``) as it happens, so a failure half-way still says what was done."""
+    (from ``new_report()``) as it happens, so a failure half-way still says what was done.
+
+    ``journal`` (a Journal): each group with sidecars is recorded before its video goes; the record stays if
+    the run stops before the group is complete (an error here, or the process killed), and is removed at the
+    end. ``after_video(cand)``: called after a video that has sidecars is gone, before they go (tests)."""
+    journal = journal or Journal(None)
     for cand in scan_result.candidates:
         real_folder = os.path.realpath(os.path.dirname(cand.path))
         if not _inside(real_folder, cand.root):
             report["not_removed"].append({"path": cand.path, "reason": "folder resolves outside %s" % cand.root})
             continue
-        items = [(cand.path, cand.dev, cand.ino, cand.size)]
-        items += cand.sidecars
-        for path, dev, ino, size in items:
+        why = _same_file(cand.path, cand.dev, cand.ino, cand.size, real_folder)
+        if why:
+            report["not_removed"].append({"path": cand.path, "reason": why})
+            continue   # keep the sidecars of a video that was kept
+        if cand.sidecars:
+            journal.begin(cand, recycle_dir)
+        _take(cand.path, cand.size, cand.root, recycle_dir, report)
+        if cand.sidecars and after_video is not None:
+            after_video(cand)
+        for path, dev, ino, size in cand.sidecars:
             why = _same_file(path, dev, ino, size, real_folder)
             if why:
                 report["not_removed"].append({"path": path, "reason": why})
-                if path == cand.path:
-                    break   # keep the sidecars of a video that was kept
                 continue
-            if recycle_dir:
-                target = _recycle_target(recycle_dir, cand.root, path)
-                _move(path, target, size)
-                report["recycled"].append({"path": path, "to": target, "size": size})
-            else:
-                os.unlink(path)
-                report["removed"].append({"path": path, "size": size})
-            if os.path.lexists(path):
-                raise CleanError("%s is still there after removal" % path)
-            report["bytes_freed"] += size
+            _take(path, size, cand.root, recycle_dir, report)
+    if journal.written:
+        journal.clear()
     if remove_folders:
         for folder in scan_result.folders_to_remove:
             try:
@@ -366,6 +447,71 @@ def remove(scan_result, report, recycle_dir=None, remove_folders=True):
             except OSError:
                 continue   # not empty after all (a file arrived, or a removal was skipped): keep it
             report["folders_removed"].append(folder)
+
+
+def finish_interrupted(entry, roots, rules, report, check_mode=False):
+    """Finish the group an interrupted run left in its journal (``Journal.read()``): when its video is gone,
+    remove (or recycle, as that run would have) each recorded sidecar that is still the very file recorded
+    (device, inode, size), in the folder recorded (no symbolic link on the way), under a root of this run, and
+    that no video now in its folder claims as its own. A video still in place means the run stopped before
+    the group began: the scan decides about it afresh. Returns the paths finished (in check mode: that would
+    be); each is also in ``removed`` or ``recycled`` and in ``resumed``, and anything left in ``not_removed``."""
+    root = entry["root"]
+    video = entry["video"]
+    done = []
+    if os.path.lexists(video):
+        return done
+    if root not in roots:
+        for path, _dev, _ino, _size in entry["sidecars"]:
+            report["not_removed"].append({"path": path, "reason": "an interrupted run's sidecar under %s, which is "
+                                          "not among this run's roots: left" % root})
+        return done
+    recycle_dir = entry["recycle_dir"]
+    if recycle_dir and any(_inside(os.path.realpath(recycle_dir), one) for one in roots):
+        raise CleanError("the interrupted run's recycle folder %s is inside a library root now; nothing was "
+                         "removed" % recycle_dir)
+    video_stem = split_ext(os.path.basename(video))[0]
+    folder = os.path.dirname(video)
+    for path, dev, ino, size in entry["sidecars"]:
+        reason = None
+        if os.path.dirname(path) != folder or not _inside(folder, root):
+            reason = "not beside its video in the journal: left"
+        elif os.path.realpath(folder) != folder:
+            reason = "its folder now resolves elsewhere"
+        else:
+            reason = _same_file(path, dev, ino, size, folder)
+        if reason is None:
+            try:
+                names = os.listdir(folder)
+            except OSError as exc:
+                raise CleanError("cannot read folder %s: %s" % (folder, exc.strerror))
+            name = os.path.basename(path)
+            stems = [split_ext(other)[0] for other in names if rules.is_video(other)]
+            owner = _owner(name, stems)
+            if owner is not None and len(owner) >= len(video_stem):
+                reason = "belongs to a video now in its folder"
+        if reason:
+            if reason != "gone since the scan":   # already gone: nothing left to finish
+                report["not_removed"].append({"path": path, "reason": reason})
+            continue
+        done.append(path)
+        report["resumed"].append(path)
+        if check_mode:
+            if recycle_dir:
+                report["recycled"].append({"path": path, "to": _recycle_target(recycle_dir, root, path),
+                                           "size": size})
+            else:
+                report["removed"].append({"path": path, "size": size})
+            report["bytes_freed"] += size
+        else:
+            _take(path, size, root, recycle_dir, report)
+    if done and not check_mode and rules.folder_rule(os.path.basename(folder), folder == root):
+        try:
+            os.rmdir(folder)   # an extras folder this group has left empty
+            report["folders_removed"].append(folder)
+        except OSError:
+            pass
+    return done
 
 
 def expired_in_recycle(recycle_dir, retention_days, now=None):

@@ -6,7 +6,7 @@
 Jellyfin 10.11 treats a video as an extra when (first match wins)
   * its immediate parent folder is one of ``EXTRA_FOLDERS`` (not the library root itself),
   * its whole name without extension is ``trailer`` or ``sample``,
-  * its name without extension, trailing digits trimmed, ends in one of ``EXTRA_SUFFIXES``.
+  * its name without extension, trailing digits trimmed, ends in one of ``EXTRA_SUFFIXES`` (case-insensitive).
 Users organise their libraries by these rules, so they are the default here. On top of them:
   * user patterns (regular expressions searched in the file name) and extra folder names;
   * ``min_video_size``: a video under this size that is *not* the largest in its folder, beside exactly one
@@ -25,8 +25,10 @@ import re
 EXTRA_FOLDERS = ("trailers", "backdrops", "behind the scenes", "deleted scenes", "interviews", "scenes",
                  "samples", "shorts", "featurettes", "extras", "extra", "other", "clips")
 EXTRA_NAMES = ("trailer", "sample")
-EXTRA_SUFFIXES = ("-trailer", ".trailer", "_trailer", " - trailer",
-                  "-sample", ".sample", "_sample", " - sample",
+# Spelled exactly as Jellyfin's NamingOptions (10.11) spells them: "- trailer" has no leading space, so
+# "Collateral- trailer.mkv" is a trailer as well as "Collateral - trailer.mkv".
+EXTRA_SUFFIXES = ("-trailer", ".trailer", "_trailer", "- trailer",
+                  "-sample", ".sample", "_sample", "- sample",
                   "-scene", "-clip", "-interview", "-behindthescenes", "-deleted", "-deletedscene",
                   "-featurette", "-short", "-extra", "-other")
 # Jellyfin's video extensions, less disc-image and pointer types (.bin, .img, .ifo, .nrg, .strm) whose
@@ -79,7 +81,8 @@ class ExtrasRules:
         # no file name holds), each matching a superset of what the exact rules need.
         self._video_ends = re.compile("(?:%s)(?=\0|$)" % "|".join(
             re.escape(ext) for ext in sorted(self.video_extensions, key=len, reverse=True))).findall
-        dashed = sorted(set(suffix[1:] for suffix in EXTRA_SUFFIXES if suffix.startswith("-")))
+        # ("- trailer" and "- sample" need no entry: any name holding "trailer" or "sample" is looked at)
+        dashed = sorted(set(suffix[1:] for suffix in EXTRA_SUFFIXES if suffix.startswith("-") and " " not in suffix))
         self._dashed = re.compile("-(?:%s)" % "|".join(re.escape(word) for word in dashed)).search
 
     def _may_be_named(self, low):

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: arr_history_hashes
 short_description: Info-hashes that Radarr and Sonarr have really imported
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads the whole history (every page) and the whole queue of any number of Radarr and Sonarr instances
     and returns the torrent info-hashes that are safe to remove from the seedbox.

@@ -17,10 +17,15 @@ description:
     Jellyfin's with O(path_map), and sends them all in B(one) C(POST /Library/Media/Updated). Jellyfin rescans
     just those folders instead of every library.
   - A folder under no Jellyfin library (checked against C(GET /Library/VirtualFolders)), or an import whose
-    path is unknown, makes the module ask for one full C(POST /Library/Refresh) instead. O(mode=full) always
-    does that.
+    path is unknown, makes the module ask for one full C(POST /Library/Refresh) instead, and warns (such a
+    folder usually means O(path_map) does not map this host's paths to Jellyfin's). O(mode=full) always asks
+    for a full refresh.
+  - Every run, even with nothing new, reads C(GET /Library/VirtualFolders), one cheap request that needs a
+    valid administrator's API key (as the full refresh does), so a wrong or revoked key fails the day it
+    happens, not the day an import needs sending.
   - The checkpoint advances only after Jellyfin accepted the request, so an import is never missed; when
-    Jellyfin is down the next run sends the same folders again. Nothing new means no request and no change.
+    Jellyfin is down the next run sends the same folders again. Nothing new means no writing request and no
+    change.
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -30,8 +35,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the history and Jellyfin's libraries and reports the request it would send; sends nothing
-      and writes no checkpoint.
+    details: Reads the history and Jellyfin's libraries and reports the request it would send; sends nothing,
+      writes no checkpoint and creates no folder (it reports the state folder it would create).
   diff_mode:
     support: full
     details: The diff shows the folders (or the full refresh) that would be sent.
@@ -74,8 +79,11 @@ options:
     default: targeted
   checkpoint:
     description:
-      - JSON file that remembers, per instance, the newest import already sent. Required with O(instances).
+      - JSON file that remembers, per instance, the newest import already sent. Used with O(instances).
+      - Its folder is created (mode 0700) when missing and its parent exists; a missing parent fails the run
+        (in check mode too, where nothing is created).
     type: path
+    default: /var/lib/servarr/jellyfin.checkpoint.json
   initial_lookback_hours:
     description:
       - Without a checkpoint, imports from this many hours back count as new.
@@ -117,39 +125,84 @@ mode:
   description: V(targeted) (C(POST /Library/Media/Updated)), V(full) (C(POST /Library/Refresh)) or V(none).
   returned: always
   type: str
+  sample: targeted
 reason:
   description: Why this mode, for example C(3 folders) or C(1 paths under no Jellyfin library).
   returned: always
   type: str
+  sample: 3 folders
 paths:
   description: The folders, as Jellyfin sees them, sorted and distinct.
   returned: always
   type: list
   elements: str
+  sample: [/media/movies/Dune (2021), /media/series/Andor (2022)/Season 02]
 outside_libraries:
-  description: Those of O(paths) that are under no Jellyfin library.
+  description: Those of RV(paths) that are under no Jellyfin library (a warning names them too).
   returned: always
   type: list
   elements: str
+  sample: [/mnt/media/movies/Dune (2021)]
 imports:
-  description: The new import records, each with C(instance), C(id), C(date), C(imported_path) and C(folder).
+  description: The new import records.
   returned: always
   type: list
   elements: dict
+  sample:
+    - instance: radarr
+      id: 103
+      date: "2026-11-23T10:00:00Z"
+      imported_path: /mnt/media/movies/Dune (2021)/Dune (2021).mkv
+      folder: /mnt/media/movies/Dune (2021)
+  contains:
+    instance:
+      description: The O(instances[].name) it came from.
+      type: str
+      sample: radarr
+    id:
+      description: The history record's id.
+      type: int
+      sample: 103
+    date:
+      description: The history record's date, as the application wrote it.
+      type: str
+      sample: "2026-11-23T10:00:00Z"
+    imported_path:
+      description: The file imported (C(data.importedPath)), or null when the record has none.
+      type: str
+      sample: /mnt/media/movies/Dune (2021)/Dune (2021).mkv
+    folder:
+      description: Its folder as this host sees it, or null (then a full refresh is asked for).
+      type: str
+      sample: /mnt/media/movies/Dune (2021)
 request:
   description: The request sent (in check mode, that would be sent), with C(method), C(path) and C(body).
   returned: when a request is due
   type: dict
+  sample:
+    method: POST
+    path: /Library/Media/Updated
+    body: {Updates: [{Path: /media/movies/Dune (2021), UpdateType: Created}]}
 sent:
   description: Jellyfin accepted the request.
   returned: always
   type: bool
+  sample: true
 checkpoint:
   description: The checkpoint after this run (in check mode, as it would be written), per instance C(date) and C(ids).
   returned: when O(instances) is set
   type: dict
+  sample: {radarr: {date: "2026-11-23T10:00:00Z", ids: [103]}, sonarr: {date: "2026-11-23T11:30:00Z", ids: [201, 202]}}
+state_folders_created:
+  description: The folder of O(checkpoint) when this run created it (in check mode, would create it).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/servarr]
+  version_added: 0.3.0
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -159,7 +212,8 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.import_feed import advance, new_records
 from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import import_folder, map_path, plan_refresh
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    DEFAULT_STATE_DIR, StateError, ensure_folder, load, save)
 
 
 def read_imports(module, state):
@@ -195,23 +249,34 @@ def main():
         path_map=dict(type="list", elements="dict", default=[], options={
             "from": dict(type="str", required=True), "to": dict(type="str", required=True)}),
         mode=dict(type="str", choices=["targeted", "full"], default="targeted"),
-        checkpoint=dict(type="path"),
+        checkpoint=dict(type="path", default=os.path.join(DEFAULT_STATE_DIR, "jellyfin.checkpoint.json")),
         initial_lookback_hours=dict(type="int", default=24),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_by={"instances": ["checkpoint"]})
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    result = dict(changed=False, sent=False, mode="none", reason="", paths=[], outside_libraries=[], imports=[])
-    for item in p["path_map"]:
-        if not item["from"].startswith("/") or not item["to"].startswith("/"):
-            module.fail_json(msg="path_map entries need absolute paths: %s -> %s" % (item["from"], item["to"]), **result)
-    for path in p["paths"]:
-        if not path.startswith("/"):
-            module.fail_json(msg="paths must be absolute: %r" % path, **result)
+    result = dict(changed=False, sent=False, mode="none", reason="", paths=[], outside_libraries=[], imports=[],
+                  state_folders_created=[])
+    problem = check_arguments(p)
+    if problem:
+        module.fail_json(msg="%s; nothing was sent" % problem, **result)
+    client = jellyfin_client_or_fail(module, result)
     try:
-        state = load(p["checkpoint"], default={}) if p["checkpoint"] else {}
+        # every run: a wrong or revoked key (or one without administrator rights) shows up today
+        libraries = client.libraries()
+    except ServiceError as exc:
+        client.close()
+        module.fail_json(msg="%s; nothing was sent and the checkpoint is unchanged" % exc, **result)
+    try:
+        state = {}
+        if p["instances"]:
+            folder = os.path.dirname(p["checkpoint"])
+            if ensure_folder(folder, check_mode=module.check_mode):
+                result["state_folders_created"].append(folder)
+                result["changed"] = True
+            state = load(p["checkpoint"], default={})
         imports, unknown, checkpoint = read_imports(module, state)
     except (ServiceError, StateError) as exc:
+        client.close()
         module.fail_json(msg="%s; nothing was sent and the checkpoint is unchanged" % exc, **result)
     result["imports"] = imports
     if p["instances"]:
@@ -219,11 +284,11 @@ def main():
 
     folders = [map_path(i["folder"], p["path_map"]) for i in imports if i["folder"]]
     folders += [map_path(path, p["path_map"]) for path in p["paths"]]
-    client = jellyfin_client_or_fail(module, result)
     try:
-        libraries = client.libraries() if folders and p["mode"] == "targeted" else []
         plan = plan_refresh(folders, libraries, mode=p["mode"], unknown=unknown)
         result.update(mode=plan["mode"], reason=plan["reason"], paths=plan["paths"], outside_libraries=plan["outside"])
+        if plan["outside"]:
+            module.warn(outside_warning(plan["outside"], libraries, p["path_map"]))
         if plan["mode"] == "targeted":
             result["request"] = {"method": "POST", "path": "/Library/Media/Updated", "body": {
                 "Updates": [{"Path": path, "UpdateType": "Created"} for path in plan["paths"]]}}
@@ -234,7 +299,7 @@ def main():
             result["diff"] = {"before_header": "Jellyfin %s" % p["jellyfin_url"],
                               "after_header": "Jellyfin %s: rescan" % p["jellyfin_url"],
                               "before": "", "after": "".join("%s\n" % line for line in what)}
-        result["changed"] = plan["mode"] != "none"
+        result["changed"] = result["changed"] or plan["mode"] != "none"
         if module.check_mode or plan["mode"] == "none":
             module.exit_json(**result)
         if plan["mode"] == "targeted":
@@ -254,6 +319,45 @@ def main():
             module.fail_json(msg="Jellyfin accepted the request but the checkpoint %s could not be written: %s "
                              "(the next run sends these folders again)" % (p["checkpoint"], exc), **result)
     module.exit_json(**result)
+
+
+def check_arguments(p):
+    """The first problem with the options that needs no service to see, or None."""
+    for item in p["path_map"]:
+        if not item["from"].startswith("/") or not item["to"].startswith("/"):
+            return "path_map entries need absolute paths: %s -> %s" % (item["from"], item["to"])
+    froms = [item["from"].rstrip("/") or "/" for item in p["path_map"]]
+    if len(set(froms)) != len(froms):
+        return "path_map maps the same 'from' twice; give each prefix one 'to'"
+    for path in p["paths"]:
+        if not path.startswith("/"):
+            return "paths must be absolute: %r" % path
+    if p["initial_lookback_hours"] < 0:
+        return "initial_lookback_hours must not be negative (%d)" % p["initial_lookback_hours"]
+    if p["jellyfin_timeout"] < 1:
+        return "jellyfin_timeout must be at least 1 second (%d)" % p["jellyfin_timeout"]
+    names = [instance["name"] for instance in p["instances"] or []]
+    if len(set(names)) != len(names):
+        return ("instance names must be unique (%s): the checkpoint keeps each instance's place under its name"
+                % ", ".join(sorted(set(name for name in names if names.count(name) > 1))))
+    for instance in p["instances"] or []:
+        if instance["timeout"] < 1:
+            return "instance %s: timeout must be at least 1 second (%d)" % (instance["name"], instance["timeout"])
+    if p["instances"] and not os.path.isabs(p["checkpoint"]):
+        return "checkpoint must be an absolute path: %r" % p["checkpoint"]
+    return None
+
+
+def outside_warning(outside, libraries, path_map):
+    """The warning for folders Jellyfin has no library for: almost always a path_map that does not turn this
+    host's paths into Jellyfin's."""
+    shown = ", ".join(outside[:3]) + (" and %d more" % (len(outside) - 3) if len(outside) > 3 else "")
+    locations = sorted(set(loc for _name, locs in libraries for loc in locs))
+    return ("%d folder(s) are under no Jellyfin library: %s. Jellyfin's libraries are at %s; check path_map "
+            "(%s), which must turn this host's paths into the paths Jellyfin sees. A full library refresh is "
+            "asked for instead of a targeted one."
+            % (len(outside), shown, ", ".join(locations) or "(none)",
+               "; ".join("%s -> %s" % (item["from"], item["to"]) for item in path_map) or "empty"))
 
 
 def jellyfin_client_or_fail(module, result):

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: rtorrent_purge
 short_description: Remove imported torrents and their data from an rTorrent seedbox
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Considers every torrent rTorrent has loaded, stopped ones included (the C(main) view, not C(seeding)).
   - "A torrent is removed when all of these hold: its info-hash is in O(imported_hashes) (from

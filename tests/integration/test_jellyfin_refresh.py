@@ -135,6 +135,10 @@ def test_a_path_under_no_library_falls_back_to_one_full_refresh(services):
     assert res.rc == 0 and task["mode"] == "full" and "under no Jellyfin library" in task["reason"]
     assert len(task["outside_libraries"]) == 3
     assert [r["path"] for r in sent(services)] == ["/Library/Refresh"]
+    # and a warning that points at the likely cause, not only a reason string
+    out = " ".join((res.stdout + res.stderr).split())
+    assert "3 folder(s) are under no Jellyfin library: /mnt/media/movies/Dune (2021)" in out
+    assert "Jellyfin's libraries are at /media/movies, /media/series/; check path_map (empty)" in out
 
 
 def test_mode_full(services):
@@ -185,3 +189,38 @@ def test_bad_keys_fail_clearly_and_send_nothing(services, case, expected):
     assert sent(services) == [] and not os.path.exists(services["checkpoint"])
     for secret in (services["jellyfin"]["api_key"], services["radarr"]["api_key"], services["sonarr"]["api_key"]):
         assert secret not in res.stdout + res.stderr
+
+
+def test_a_wrong_key_is_noticed_on_a_run_with_nothing_new(services):
+    assert run(services).rc == 0
+    quiet = run(services)
+    assert quiet.rc == 0 and quiet.task(TASK)["mode"] == "none"
+    reads = [json.loads(line)["path"] for line in open(services["log"])]
+    assert reads.count("/Library/VirtualFolders") == 2   # one cheap authenticated read per run, nothing new or not
+    for key, expected in (("0" * 32, "wrong API key for jellyfin"),
+                          (services["jellyfin"]["user_key"], "needs an administrator's API key")):
+        res = run(services, servarr_jellyfin_api_key=key)
+        assert res.rc != 0 and expected in res.task(TASK)["msg"]
+    assert len(sent(services)) == 1
+
+
+def test_the_state_folder_is_made_when_its_parent_exists_and_reported_in_check_mode(services):
+    state = os.path.join(services["dir"], "state")
+    values = host_vars(services, servarr_state_dir=state)
+    values.pop("servarr_jellyfin_checkpoint")   # the playbook's default: <servarr_state_dir>/jellyfin.checkpoint.json
+    dry = run_with_vars(services["dir"], PLAYBOOK, values, check=True)
+    assert dry.rc == 0 and dry.task(TASK)["state_folders_created"] == [state]
+    assert not os.path.exists(state) and sent(services) == []
+    real = run_with_vars(services["dir"], PLAYBOOK, values)
+    assert real.rc == 0 and real.task(TASK)["sent"] is True and real.task(TASK)["state_folders_created"] == [state]
+    assert os.stat(state).st_mode & 0o777 == 0o700
+    assert os.path.isfile(os.path.join(state, "jellyfin.checkpoint.json"))
+    again = run_with_vars(services["dir"], PLAYBOOK, values)
+    assert again.task(TASK)["changed"] is False and again.task(TASK)["state_folders_created"] == []
+    # a parent that does not exist is a mistake (a typo, a disk not mounted): said plainly, nothing sent
+    missing = os.path.join(services["dir"], "nowhere", "state")
+    for check in (True, False):
+        bad = run_with_vars(services["dir"], PLAYBOOK, dict(values, servarr_state_dir=missing), check=check)
+        assert bad.rc != 0
+        assert "its parent %s does not exist" % os.path.dirname(missing) in bad.task(TASK)["msg"]
+    assert len(sent(services)) == 1

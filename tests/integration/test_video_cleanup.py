@@ -1,5 +1,9 @@
 """video_extras_clean through ansible-playbook on a library with real-world names (tests/lab/library.py)."""
+import fcntl
 import os
+import signal
+import threading
+import time
 
 import pytest
 
@@ -35,7 +39,8 @@ def media(tmp_path):
 
 
 def host_vars(media, **extra):
-    values = {"servarr_library_roots": [media["movies"], media["series"]], "servarr_library_anchor_file": ANCHOR}
+    values = {"servarr_library_roots": [media["movies"], media["series"]], "servarr_library_anchor_file": ANCHOR,
+              "servarr_state_dir": str(media["base"] / "state")}
     values.update(extra)
     return values
 
@@ -152,3 +157,85 @@ def test_unsafe_setups_remove_nothing(media, case):
                 "max_removals": "more than max_removals=5"}[case]
     assert expected in task["msg"]
     assert everything(media) == before
+
+
+def test_state_folder_made_by_the_first_real_run_and_only_reported_by_check_mode(media):
+    state = str(media["base"] / "state")
+    dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media), check=True)
+    assert dry.task("Remove extras from the library roots")["state_folders_created"] == [state]
+    assert not os.path.exists(state)
+    real = run_with_vars(media["work"], PLAYBOOK, host_vars(media))
+    assert real.task("Remove extras from the library roots")["state_folders_created"] == [state]
+    assert os.stat(state).st_mode & 0o777 == 0o700
+    assert os.listdir(state) == ["video_extras_clean.lock"]   # the journal is gone after a complete run
+    # a state folder whose parent is missing is a mistake, not something to create
+    bad = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_state_dir=str(media["base"] / "no" / "st")),
+                        check=True)
+    assert bad.rc != 0 and "its parent %s does not exist" % (media["base"] / "no") in \
+        bad.task("Remove extras from the library roots")["msg"]
+
+
+def test_a_run_that_finds_the_lock_held_does_nothing_and_is_ok(media):
+    state = media["base"] / "state"
+    state.mkdir()
+    before = everything(media)
+    with open(str(state / "video_extras_clean.lock"), "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        for check in (True, False):
+            res = run_with_vars(media["work"], PLAYBOOK, host_vars(media), check=check)
+            task = res.task("Remove extras from the library roots")
+            assert res.rc == 0 and task["locked"] is True and task["changed"] is False
+            assert "another cleanup run holds" in res.task("Summary")["msg"]
+    assert everything(media) == before
+
+
+@pytest.mark.parametrize("recycle", [False, True])
+def test_a_run_killed_between_an_extra_and_its_sidecar_is_finished_by_the_next(media, monkeypatch, recycle):
+    """SIGKILL of the real module process right after 300-trailer.mp4 went and before 300-trailer.nfo did (the
+    module pauses there for tests only, see TEST_PAUSE_ENV in the module); the next run finishes the group."""
+    extra = {"servarr_extras_recycle_dir": str(media["base"] / "recycle")} if recycle else {}
+    pid_file = str(media["base"] / "module.pid")
+    monkeypatch.setenv("MEDIAOPS_SERVARR_TEST_ONLY_PAUSE_AFTER_VIDEO", pid_file)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault(
+        "res", run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra))))
+    worker.start()
+    deadline = time.time() + 120
+    while not (os.path.exists(pid_file) and open(pid_file).read().endswith("\n")) and time.time() < deadline:
+        time.sleep(0.05)
+    pid = int(open(pid_file).read())
+    os.kill(pid, signal.SIGKILL)
+    worker.join(120)
+    monkeypatch.delenv("MEDIAOPS_SERVARR_TEST_ONLY_PAUSE_AFTER_VIDEO")
+    assert outcome["res"].rc != 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    folder = os.path.join(media["movies"], "300 (2006)")
+    assert not os.path.exists(os.path.join(folder, "300-trailer.mp4"))
+    assert os.path.exists(os.path.join(folder, "300-trailer.nfo"))   # what the kill left behind
+    assert os.path.exists(str(media["base"] / "state" / "video_extras_clean.journal.json"))
+
+    dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra), check=True, diff=True)
+    assert dry.task("Remove extras from the library roots")["resumed"] == [os.path.join(folder, "300-trailer.nfo")]
+    assert dry.task("Remove extras from the library roots")["diff"]["before"].startswith(
+        "%s  [sidecar of an extra an interrupted run removed]\n" % os.path.join(folder, "300-trailer.nfo"))
+    assert os.path.exists(os.path.join(folder, "300-trailer.nfo"))
+
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra))
+    assert res.rc == 0, res.stdout + res.stderr
+    task = res.task("Remove extras from the library roots")
+    assert task["resumed"] == [os.path.join(folder, "300-trailer.nfo")]
+    assert "finished 1 sidecars an interrupted run left" in res.task("Summary")["msg"]
+    media_dir = str(media["base"] / "media")
+    for rel in media["extras"]:
+        assert not os.path.lexists(os.path.join(media_dir, rel)), rel
+    for rel in media["kept"]:
+        assert os.path.isfile(os.path.join(media_dir, rel)), rel
+    if recycle:
+        assert os.path.isfile(str(media["base"] / "recycle" / "movies" / "300 (2006)" / "300-trailer.nfo"))
+        recycled = set(os.path.relpath(os.path.join(f, n), str(media["base"] / "recycle"))
+                       for f, _d, names in os.walk(str(media["base"] / "recycle")) for n in names)
+        assert recycled == set(media["extras"])
+    assert not os.path.exists(str(media["base"] / "state" / "video_extras_clean.journal.json"))
+    assert run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra)).task(
+        "Remove extras from the library roots")["changed"] is False

@@ -328,6 +328,7 @@ def inventory(lab, python=None, **overrides):
             "servarr_jellyfin_api_key": lab["jellyfin"]["api_key"],
             "servarr_jellyfin_path_map": [{"from": "/mnt/media", "to": "/media"}],
             "servarr_jellyfin_checkpoint": os.path.join(lab["dir"], "jellyfin.checkpoint.json"),
+            "servarr_state_dir": os.path.join(lab["dir"], "state"),   # locks and journals of the jobs
         })
     host_vars.update(overrides)
     return {"all": {"children": {"servarr": {"hosts": {"lab": host_vars}}}}}

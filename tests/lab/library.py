@@ -38,6 +38,9 @@ MOVIES = [
     # titles the draft's patterns and size threshold would have deleted
     ("The Big Short (2015)/The Big Short (2015).mkv", 2200, None),
     ("The Big Short (2015)/The Big Short (2015) - Trailer.mkv", 45, "suffix - trailer"),
+    # Jellyfin 10.11's token is "- trailer", no space needed before it
+    ("Collateral (2004)/Collateral (2004).mkv", 2100, None),
+    ("Collateral (2004)/Collateral- trailer.mkv", 40, "suffix - trailer"),
     ("The Making of a Legend (2020)/The Making of a Legend (2020).mkv", 350, None),
     ("Trailer (2023)/Trailer (2023).mkv", 480, None),
     ("Casablanca (1942)/Casablanca (1942).avi", 300, None),

@@ -109,3 +109,91 @@ def test_user_patterns_and_folders_add_to_the_rules_and_bad_ones_are_refused():
         ExtrasRules(patterns=["("])
     with pytest.raises(RulesError, match="single folder name"):
         ExtrasRules(extra_folder_names=["a/b"])
+
+
+# ---- Jellyfin's own ExtraTests (tests/Jellyfin.Naming.Tests/Video/ExtraTests.cs, v10.11), name for name -------
+# Each case is a path as upstream writes it and whether Jellyfin 10.11 takes the video for an extra. Upstream
+# tests one file at a time; here the file is decided as the single extra beside a larger feature, so that the
+# largest-video protection does not hide the rule.
+
+def jellyfin_says_extra(path, library_root=""):
+    """Whether our rules make ``path`` an extra, decided as the scan would: its immediate folder's name (not
+    when that folder is the library root) or its file name."""
+    folder, _sep, name = path.rpartition("/")
+    if not RULES.is_video(name):
+        return False
+    is_root = folder == library_root or folder == ""
+    if RULES.folder_rule(folder.rpartition("/")[2], is_root):
+        return True
+    return RULES.name_rule(name) is not None
+
+
+@pytest.mark.parametrize("path", ["trailer.mp4", "300-trailer.mp4", "300.trailer.mp4", "300_trailer.mp4",
+                                  "300 - trailer.mp4"])
+def test_kodi_extras(path):
+    assert jellyfin_says_extra(path)
+
+
+@pytest.mark.parametrize("path,extra", [
+    ("trailer.mp4", True), ("trailer.mp3", False), ("300-trailer.mp4", True), ("stuff trailerthings.mkv", False),
+    ("theme.mkv", False), ("300-scene.mp4", True), ("300-scene2.mp4", True), ("300-clip.mp4", True),
+    ("300-deleted.mp4", True), ("300-deletedscene.mp4", True), ("300-interview.mp4", True),
+    ("300-behindthescenes.mp4", True), ("300-featurette.mp4", True), ("300-short.mp4", True),
+    ("300-extra.mp4", True), ("300-other.mp4", True),
+])
+def test_expanded_extras(path, extra):
+    assert jellyfin_says_extra(path) is extra
+
+
+@pytest.mark.parametrize("dir_name", ["behind the scenes", "deleted scenes", "interviews", "scenes", "samples",
+                                      "shorts", "trailers", "featurettes", "clips", "backdrops", "extra", "extras",
+                                      "other"])
+def test_directories_video_extras(dir_name):
+    assert jellyfin_says_extra(dir_name + "/300.mp4")
+    assert jellyfin_says_extra("300/" + dir_name + "/something.mkv")
+    assert jellyfin_says_extra("/data/something/Movies/300/" + dir_name + "/whoknows.mp4")
+
+
+@pytest.mark.parametrize("dir_name", ["gibberish", "not a scene", "The Big Short"])
+def test_non_extra_directories(dir_name):
+    assert not jellyfin_says_extra(dir_name + "/300.mp4")
+    assert not jellyfin_says_extra("300/" + dir_name + "/something.mkv")
+    assert not jellyfin_says_extra("/data/something/Movies/300/" + dir_name + "/whoknows.mp4")
+    assert not jellyfin_says_extra("/data/something/Movies/" + dir_name + "/" + dir_name + ".mp4")
+
+
+@pytest.mark.parametrize("dir_name", ["trailers", "backdrops", "behind the scenes", "deleted scenes", "interviews",
+                                      "scenes", "samples", "shorts", "featurettes", "extras", "extra", "other",
+                                      "clips"])
+def test_top_level_directories_with_video_extra_names(dir_name):
+    library_root = "/data/something/" + dir_name
+    assert not jellyfin_says_extra(library_root + "/300.mp4", library_root)
+    assert jellyfin_says_extra(library_root + "/300/" + dir_name + "/something.mkv", library_root)
+
+
+@pytest.mark.parametrize("path", ["sample.mp4", "300-sample.mp4", "300.sample.mp4", "300_sample.mp4",
+                                  "300 - sample.mp4"])
+def test_sample(path):
+    assert jellyfin_says_extra(path)
+
+
+@pytest.mark.parametrize("path", ["I Live In A Trailer.mp4", "The DNA Sample.mp4"])
+def test_suffix_part_of_title(path):
+    assert not jellyfin_says_extra(path)
+
+
+@pytest.mark.parametrize("name,rule", [
+    # the token is "- trailer" / "- sample", without a leading space (NamingOptions.cs, 10.11)
+    ("Collateral- trailer.mkv", "suffix - trailer"), ("Collateral- Trailer2.mkv", "suffix - trailer"),
+    ("Collateral - trailer.mkv", "suffix - trailer"), ("Collateral- sample.mkv", "suffix - sample"),
+    ("Collateral -  trailer.mkv", None),   # two spaces: Jellyfin does not take it either
+])
+def test_jellyfin_1011_suffix_tokens(name, rule):
+    assert RULES.name_rule(name) == rule
+
+
+def test_collateral_dash_trailer_is_found_in_a_folder():
+    extras, _protected = decide("Collateral (2004)", ["Collateral (2004).mkv", "Collateral- trailer.mkv"],
+                                {"Collateral (2004).mkv": 3000 * MB, "Collateral- trailer.mkv": 50 * MB})
+    assert extras == {"Collateral- trailer.mkv": "suffix - trailer"}
+    assert RULES.videos_to_look_at("Collateral (2004)", False, ["Collateral (2004).mkv", "Collateral- trailer.mkv"])
