@@ -90,7 +90,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, job_name
+from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, job_name, task_label
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
 
 
@@ -117,8 +117,10 @@ class CallbackModule(CallbackBase):
         self.recorder.start_play(job_name(play.get_vars(), self.get_option("job"), self.playbook_name))
 
     def _add(self, result, **kwargs):
-        action = getattr(result._task, "resolved_action", None) or result._task.action
-        self.recorder.add_result(action, result._host.get_name(), result._result, result._task.get_name(), **kwargs)
+        task = result._task
+        action = getattr(task, "resolved_action", None) or task.action
+        self.recorder.add_result(action, result._host.get_name(), result._result, task.get_name(),
+                                 label=task_label(task), **kwargs)
 
     def v2_runner_on_ok(self, result):
         self._add(result)

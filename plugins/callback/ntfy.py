@@ -189,7 +189,7 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import (
     NtfyClient, NtfyError, parse_priority, parse_tags, read_secret_file, redact)
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, compose_message, job_name
+from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, compose_message, job_name, task_label
 
 OPTION_NAMES = ("url", "token", "token_file", "username", "password", "password_file", "priority", "tags",
                 "send_on_success", "send_on_error", "send_when_idle", "ca_path", "timeout", "job")
@@ -293,22 +293,20 @@ class CallbackModule(CallbackBase):
                 self.secrets.extend(secret_values(variables, templar))
         self.recorder.start_play(job_name(play.get_vars(), self.get_option("job"), self.playbook_name))
 
-    def _task_name(self, result):
-        return result._task.get_name()
-
-    def _action(self, result):
-        return getattr(result._task, "resolved_action", None) or result._task.action
+    def _add(self, result, **kwargs):
+        task = result._task
+        action = getattr(task, "resolved_action", None) or task.action
+        self.recorder.add_result(action, result._host.get_name(), result._result, task.get_name(),
+                                 label=task_label(task), **kwargs)
 
     def v2_runner_on_ok(self, result):
-        self.recorder.add_result(self._action(result), result._host.get_name(), result._result, self._task_name(result))
+        self._add(result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self.recorder.add_result(self._action(result), result._host.get_name(), result._result, self._task_name(result),
-                                 failed=not ignore_errors)
+        self._add(result, failed=not ignore_errors)
 
     def v2_runner_on_unreachable(self, result):
-        self.recorder.add_result(self._action(result), result._host.get_name(), result._result, self._task_name(result),
-                                 unreachable=True)
+        self._add(result, unreachable=True)
 
     def v2_playbook_on_stats(self, stats):
         failed_hosts = [host for host in stats.processed

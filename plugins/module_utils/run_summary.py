@@ -157,30 +157,31 @@ _EXTRACTORS = {
 }
 
 
-def extract(action, result):
+def extract(action, result, label=None):
     """Records of what one task result did: [{"module", "seedbox", "figures"}]. Skipped and hidden results and
     modules this file does not know give none. A failed module's partial result (what was done before the
-    error) is read like any other."""
+    error) is read like any other. ``label``: the seedbox the task ran for (``servarr_seedbox_name`` of the
+    playbooks' per-seedbox tasks) when the result is not a loop's."""
     module = short_name(action)
     extractor = _EXTRACTORS.get(module)
     if extractor is None or is_hidden(result):
         return []
     records = []
-    for label, sub in iter_results(result):
+    for item, sub in iter_results(result):
         if is_hidden(sub) or sub.get("skipped"):
             continue
         try:
             figures = extractor(sub)
         except (AttributeError, TypeError, ValueError):
             continue  # a result of an unexpected shape says nothing; never let it break the report
-        seedbox = label if label is not None else sub.get("seedbox")
+        seedbox = item if item is not None else (label or sub.get("seedbox"))
         if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_status"):
             seedbox = None
         records.append({"module": module, "seedbox": seedbox, "figures": figures})
     return records
 
 
-def failure_text(result, limit=300):
+def failure_text(result, limit=300, label=None):
     """The failed task's message, one line, shortened; hidden results say only that they are hidden."""
     if is_hidden(result):
         return "(details hidden by no_log)"
@@ -192,7 +193,7 @@ def failure_text(result, limit=300):
     msg = result.get("msg") or result.get("stderr") or result.get("reason") or "failed"
     if not isinstance(msg, str):
         msg = str(msg)
-    return shorten_line(msg, limit)
+    return shorten_line(("%s: %s" % (label, msg)) if label else msg, limit)
 
 
 def human_bytes(value):
@@ -287,17 +288,17 @@ class RunRecorder:
         self.plays.append({"job": job, "started": now, "ended": None, "hosts": list(hosts), "records": [],
                            "failures": [], "failed_hosts": set()})
 
-    def add_result(self, action, host, result, task_name, failed=False, unreachable=False):
+    def add_result(self, action, host, result, task_name, failed=False, unreachable=False, label=None):
         play = self.current
         if host and host not in play["hosts"]:
             play["hosts"].append(host)
-        for rec in extract(action, result):
+        for rec in extract(action, result, label):
             rec["host"] = host
             rec["job"] = play["job"]
             play["records"].append(rec)
         if failed or unreachable:
             play["failures"].append({"task": task_name, "host": host, "unreachable": unreachable,
-                                     "text": ("host unreachable: " if unreachable else "") + failure_text(result)})
+                                     "text": ("host unreachable: " if unreachable else "") + failure_text(result, label=label)})
             play["failed_hosts"].add(host)
 
     def finish(self, failed_hosts=None):
@@ -366,6 +367,17 @@ def compose_message(recorder, check_mode, footer=""):
     if footer:
         lines.append(footer)
     return title, "\n".join(lines), bool(failed_jobs), not any_work
+
+
+def task_label(task):
+    """The seedbox a task runs for: the playbooks' loop variable ``servarr_seedbox_name`` (a plain string)."""
+    try:
+        value = task.get_vars().get("servarr_seedbox_name")
+    except Exception:
+        return None
+    if isinstance(value, str) and value and "{{" not in value:
+        return value
+    return None
 
 
 def job_name(play_vars, option_job, playbook_name):
