@@ -84,6 +84,8 @@ def merge(state, update):
                 key = label if kind == "seedbox" else DEFAULT_LABEL
                 bucket = state["counters"].setdefault(name, {})
                 bucket[key] = bucket.get(key, 0) + int(figures[figure])
+        if rec.get("failed"):
+            continue  # what a failed task did counts; its view of the state (capacity, queues) may be partial
         if module == "seedbox_status":
             box = {"updated_timestamp_seconds": now}
             box.update(figures)

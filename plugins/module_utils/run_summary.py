@@ -157,11 +157,12 @@ _EXTRACTORS = {
 }
 
 
-def extract(action, result, label=None):
+def extract(action, result, label=None, failed=False):
     """Records of what one task result did: [{"module", "seedbox", "figures"}]. Skipped and hidden results and
     modules this file does not know give none. A failed module's partial result (what was done before the
     error) is read like any other. ``label``: the seedbox the task ran for (``servarr_seedbox_name`` of the
-    playbooks' per-seedbox tasks) when the result is not a loop's."""
+    playbooks' per-seedbox tasks) when the result is not a loop's. ``failed``: the task failed (Ansible 2.19 hands
+    callbacks a failed result without its ``failed`` key); a loop item's own ``failed`` wins."""
     module = short_name(action)
     extractor = _EXTRACTORS.get(module)
     if extractor is None or is_hidden(result):
@@ -177,7 +178,7 @@ def extract(action, result, label=None):
         seedbox = item if item is not None else (label or sub.get("seedbox"))
         if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_status"):
             seedbox = None
-        records.append({"module": module, "seedbox": seedbox, "figures": figures})
+        records.append({"module": module, "seedbox": seedbox, "figures": figures, "failed": bool(sub.get("failed", failed))})
     return records
 
 
@@ -185,11 +186,11 @@ def failure_text(result, limit=300, label=None):
     """The failed task's message, one line, shortened; hidden results say only that they are hidden."""
     if is_hidden(result):
         return "(details hidden by no_log)"
-    for label, sub in iter_results(result):
-        if label is not None and isinstance(sub, dict) and (sub.get("failed") or sub.get("unreachable")):
+    for item, sub in iter_results(result):
+        if item is not None and isinstance(sub, dict) and (sub.get("failed") or sub.get("unreachable")):
             if is_hidden(sub):
-                return "%s: (details hidden by no_log)" % label
-            return shorten_line("%s: %s" % (label, sub.get("msg") or sub.get("stderr") or "failed"), limit)
+                return "%s: (details hidden by no_log)" % item
+            return shorten_line("%s: %s" % (item, sub.get("msg") or sub.get("stderr") or "failed"), limit)
     msg = result.get("msg") or result.get("stderr") or result.get("reason") or "failed"
     if not isinstance(msg, str):
         msg = str(msg)
@@ -292,7 +293,7 @@ class RunRecorder:
         play = self.current
         if host and host not in play["hosts"]:
             play["hosts"].append(host)
-        for rec in extract(action, result, label):
+        for rec in extract(action, result, label, failed=failed or unreachable):
             rec["host"] = host
             rec["job"] = play["job"]
             play["records"].append(rec)
@@ -357,11 +358,11 @@ def compose_message(recorder, check_mode, footer=""):
                 lines.append("%s(and %d more failures)" % (head, len(job["failures"]) - 5))
             lines.append("%sBefore that it had %s." % (head, "; ".join(work) if work else "done nothing"))
         elif work:
-            lines.append("%s%s." % (head, "; ".join(work)[0].upper() + "; ".join(work)[1:]))
+            lines.append("%s%s." % (head, "; ".join(work)))
         else:
             lines.append("%s%s." % (head, "nothing to do" if not check_mode else "nothing would be done"))
         for text in state:
-            lines.append("%s%s." % (head, text[0].upper() + text[1:]))
+            lines.append("%s%s." % (head, text))
     if check_mode:
         lines.append("Dry run (--check): nothing was changed.")
     if footer:
