@@ -55,16 +55,18 @@ def data_key(torrent):
 def summarize(torrents, quota_bytes=None):
     """Capacity and counts. ``used_bytes``: the loaded torrents' sizes, data shared by cross-seeded torrents
     counted once. ``free_bytes``: with a quota, what is left of it (at most the disk's free space); else rTorrent's
-    ``d.free_diskspace`` (the least reported, None when no torrent is loaded). ``size_bytes``: the quota, else used
+    ``d.free_diskspace`` (the least an open torrent reports; None when no torrent is open, since a closed one
+    reports 0). ``size_bytes``: the quota, else used
     plus free."""
     counts = dict((state, 0) for state in STATES)
     sizes = {}
-    free_disk = None
     for torrent in torrents:
         counts[torrent_state(torrent)] += 1
         key = data_key(torrent)
         sizes[key] = max(sizes.get(key, 0), torrent["size_bytes"])
-        free_disk = torrent["free_diskspace"] if free_disk is None else min(free_disk, torrent["free_diskspace"])
+    # A torrent rTorrent has not opened (stopped since loading) reports 0: only open ones tell the disk's free space.
+    reports = [t["free_diskspace"] for t in torrents if t["state"] and not t["hashing"]]
+    free_disk = min(reports) if reports else None
     counts["total"] = len(torrents)
     used = sum(sizes.values())
     if quota_bytes:

@@ -86,8 +86,8 @@ quota_bytes:
   type: int
   sample: 750000000000
 disk_free_bytes:
-  description: The free space rTorrent reports for the disk of the torrents' folders (the least of them); null
-    when no torrent is loaded.
+  description: The free space rTorrent reports for the disk of the torrents' folders (the least of the started
+    torrents; a stopped one reports 0); null when no torrent is started.
   returned: always
   type: int
   sample: 1830000000000
