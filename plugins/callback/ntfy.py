@@ -53,7 +53,7 @@ options:
         key: url
   token:
     description:
-      - ntfy access token (C(tk_...)) for a protected topic, sent as C(Authorization: Bearer).
+      - ntfy access token (C(tk_...)) for a protected topic, sent in the C(Authorization) header (C(Bearer)).
     type: str
     env:
       - name: SERVARR_NTFY_TOKEN

@@ -215,8 +215,8 @@ def prometheus_text(state):
         family("servarr_seedbox_used_bytes", "gauge",
                "Data of the torrents loaded in rTorrent, shared data counted once.").add(labels, box.get("used_bytes"))
         family("servarr_seedbox_free_bytes", "gauge",
-               "Free space for downloads: the quota left, or what rTorrent reports free.").add(labels,
-                                                                                                 box.get("free_bytes"))
+               "Free space for downloads: the quota left, or what rTorrent reports free.").add(
+            labels, box.get("free_bytes"))
         family("servarr_seedbox_size_bytes", "gauge",
                "Size of the seedbox: the quota given, else used plus free.").add(labels, box.get("size_bytes"))
         family("servarr_seedbox_used_ratio", "gauge",
@@ -290,6 +290,15 @@ class MetricsLock:
         self.handle = None
 
 
+def _ensure_folder(path, mode=0o700):
+    """state_file.ensure_folder, safe when another job creates the folder at the same instant."""
+    try:
+        ensure_folder(path, mode=mode)
+    except StateError:
+        if not os.path.isdir(path):
+            raise
+
+
 def write(updates, state_dir, json_path=None, textfile_path=None):
     """Merge ``updates`` into the state and write the outputs; returns the list of files written. The state
     folder is created (0700) when its parent exists; the report's folder likewise (0755); the textfile's folder
@@ -297,7 +306,7 @@ def write(updates, state_dir, json_path=None, textfile_path=None):
     updates = [u for u in updates if not u.get("check_mode")]
     if not updates:
         return []
-    ensure_folder(state_dir)
+    _ensure_folder(state_dir)
     written = []
     with MetricsLock(state_dir):
         state_path = os.path.join(state_dir, STATE_NAME)
@@ -307,7 +316,7 @@ def write(updates, state_dir, json_path=None, textfile_path=None):
         atomic_write(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n", mode=0o600)
         written.append(state_path)
         if json_path:
-            ensure_folder(os.path.dirname(os.path.abspath(json_path)), mode=0o755)
+            _ensure_folder(os.path.dirname(os.path.abspath(json_path)), mode=0o755)
             atomic_write(json_path, json.dumps(report(state), indent=2, sort_keys=True) + "\n")
             written.append(json_path)
         if textfile_path:

@@ -210,57 +210,54 @@ def _prefix(record):
     return ("%s: " % record["seedbox"]) if record.get("seedbox") else ""
 
 
+def plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
 def describe(records, check_mode=False):
     """(phrases of what was done, phrases of state). Work phrases are empty when nothing was done."""
     work, state = [], []
+
+    def verb(real, dry):
+        return dry if check_mode else real
+
     for rec in records:
         f, m, p = rec["figures"], rec["module"], _prefix(rec)
         if m == "lftp_mirror":
             if f.get("fetched_items"):
-                work.append("%s%s %d item%s (%s)" % (p, "would fetch" if check_mode else "fetched", f["fetched_items"],
-                                                     "" if f["fetched_items"] == 1 else "s",
-                                                     human_bytes(f.get("fetched_bytes"))))
+                work.append("%s%s %s (%s)" % (p, verb("fetched", "would fetch"), plural(f["fetched_items"], "item"),
+                                              human_bytes(f.get("fetched_bytes"))))
             if f.get("failed_items"):
-                work.append("%s%d item%s failed" % (p, f["failed_items"], "" if f["failed_items"] == 1 else "s"))
+                work.append("%s%s failed" % (p, plural(f["failed_items"], "item")))
             if f.get("locked"):
                 state.append("%ssync skipped: another run holds the lock" % p)
-        elif m == "rtorrent_purge":
-            if f.get("removed_torrents"):
-                work.append("%s%s %d torrent%s, %s freed" % (
-                    p, "would remove" if check_mode else "removed", f["removed_torrents"],
-                    "" if f["removed_torrents"] == 1 else "s", human_bytes(f.get("freed_bytes"))))
-        elif m == "video_extras_clean":
-            if f.get("extras_removed"):
-                work.append("%s %d extra%s (%s)" % ("would remove" if check_mode else "removed", f["extras_removed"],
-                                                  "" if f["extras_removed"] == 1 else "s",
-                                                  human_bytes(f.get("extras_bytes"))))
+        elif m == "rtorrent_purge" and f.get("removed_torrents"):
+            work.append("%s%s %s, %s freed" % (p, verb("removed", "would remove"), plural(f["removed_torrents"], "torrent"),
+                                               human_bytes(f.get("freed_bytes"))))
+        elif m == "video_extras_clean" and f.get("extras_removed"):
+            work.append("%s %s (%s)" % (verb("removed", "would remove"), plural(f["extras_removed"], "extra"),
+                                        human_bytes(f.get("extras_bytes"))))
         elif m == "jellyfin_refresh":
             if f.get("jellyfin_mode") == "targeted" and f.get("jellyfin_folders"):
-                work.append("%s %d folder%s to Jellyfin" % ("would send" if check_mode else "sent", f["jellyfin_folders"],
-                                                          "" if f["jellyfin_folders"] == 1 else "s"))
+                work.append("%s %s to Jellyfin" % (verb("sent", "would send"), plural(f["jellyfin_folders"], "folder")))
             elif f.get("jellyfin_mode") == "full":
-                work.append("%s a full Jellyfin library refresh" % ("would ask for" if check_mode else "asked for"))
-        elif m == "library_analyze":
-            if f.get("candidates"):
-                size = (" (%s)" % human_bytes(f["candidate_bytes"])) if f.get("candidate_bytes") else ""
-                work.append("found %d candidate%s for review%s" % (f["candidates"], "" if f["candidates"] == 1 else "s",
-                                                                  size))
+                work.append("%s a full Jellyfin library refresh" % verb("asked for", "would ask for"))
+        elif m == "library_analyze" and f.get("candidates"):
+            size = (" (%s)" % human_bytes(f["candidate_bytes"])) if f.get("candidate_bytes") else ""
+            work.append("found %s for review%s" % (plural(f["candidates"], "candidate"), size))
         elif m == "arr_tag":
             if f.get("tagged"):
-                work.append("%s %d item%s" % ("would tag" if check_mode else "tagged", f["tagged"],
-                                              "" if f["tagged"] == 1 else "s"))
+                work.append("%s %s" % (verb("tagged", "would tag"), plural(f["tagged"], "item")))
             if f.get("untagged"):
-                work.append("%s the tag from %d item%s" % ("would remove" if check_mode else "removed", f["untagged"],
-                                                           "" if f["untagged"] == 1 else "s"))
-        elif m == "seedbox_status":
-            if f.get("used_bytes") is not None:
-                text = "%sseedbox %s used" % (p, human_bytes(f["used_bytes"]))
-                if f.get("size_bytes"):
-                    text += " of %s (%d%%)" % (human_bytes(f["size_bytes"]), round(100.0 * f.get("used_ratio", 0)))
-                seeding = (f.get("torrents") or {}).get("seeding")
-                if seeding is not None:
-                    text += ", %d torrent%s seeding" % (seeding, "" if seeding == 1 else "s")
-                state.append(text)
+                work.append("%s the tag from %s" % (verb("removed", "would remove"), plural(f["untagged"], "item")))
+        elif m == "seedbox_status" and f.get("used_bytes") is not None:
+            text = "%sseedbox %s used" % (p, human_bytes(f["used_bytes"]))
+            if f.get("size_bytes"):
+                text += " of %s (%d%%)" % (human_bytes(f["size_bytes"]), round(100.0 * (f.get("used_ratio") or 0)))
+            seeding = (f.get("torrents") or {}).get("seeding")
+            if seeding is not None:
+                text += ", %s seeding" % plural(seeding, "torrent")
+            state.append(text)
     return work, state
 
 

@@ -36,9 +36,9 @@ options:
       - If not set, the value of the E(SERVARR_NTFY_URL) environment variable is used.
     type: str
     required: true
-  message:
+  body:
     description:
-      - The message body.
+      - The message (the option cannot be called C(message), a name Ansible keeps for itself).
     type: str
     required: true
   title:
@@ -104,13 +104,13 @@ EXAMPLES = r"""
     url: https://ntfy.example.com/servarr
     token: "{{ vault_ntfy_token }}"
     title: Library review ready
-    message: "{{ analysis.rows | length }} titles to review, {{ analysis.totals.bytes | human_readable }}"
+    body: "{{ analysis.rows | length }} titles to review, {{ analysis.totals.bytes | human_readable }}"
     tags: [clipboard]
 
 - name: A message that must never fail the play
   mediaops.servarr.ntfy_send:
     url: https://ntfy.sh/my-servarr-topic-3f9a
-    message: Sync finished
+    body: Sync finished
     fail_on_error: false
 """
 
@@ -125,7 +125,7 @@ id:
   returned: when sent
   type: str
   sample: hwQ2YpKdmg
-message:
+body:
   description: The message as sent (or that would be sent), after shortening to ntfy's limit.
   returned: always
   type: str
@@ -168,7 +168,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             url=dict(type="str", required=True, fallback=(env_fallback, ["SERVARR_NTFY_URL"])),
-            message=dict(type="str", required=True),
+            body=dict(type="str", required=True),
             title=dict(type="str"),
             priority=dict(type="str", default="default"),
             tags=dict(type="list", elements="str", default=[]),
@@ -188,12 +188,12 @@ def main():
     p = module.params
     try:
         _base, topic = split_topic_url(p["url"])
-        payload = build_payload(topic, p["message"], p["title"], p["priority"], p["tags"], p["click"])
+        payload = build_payload(topic, p["body"], p["title"], p["priority"], p["tags"], p["click"])
     except (NtfyError, ValueError) as exc:
         module.fail_json(msg=str(exc), sent=False)
-    result = dict(changed=False, sent=False, message=payload["message"], title=payload.get("title") or "",
+    result = dict(changed=False, sent=False, body=payload["message"], title=payload.get("title") or "",
                   priority=payload["priority"], tags=payload.get("tags", []),
-                  shortened=len((p["message"] or "").strip().encode("utf-8")) > MESSAGE_LIMIT)
+                  shortened=len((p["body"] or "").strip().encode("utf-8")) > MESSAGE_LIMIT)
     if module.check_mode:
         module.exit_json(**result)
     client = None
@@ -202,7 +202,7 @@ def main():
         password = p["password"] or (read_secret_file(p["password_file"], "password") if p["password_file"] else None)
         client = NtfyClient(p["url"], token=token, username=p["username"], password=password, ca_path=p["ca_path"],
                             timeout=p["timeout"])
-        _sent, answer = client.publish(p["message"], title=p["title"], priority=p["priority"], tags=p["tags"],
+        _sent, answer = client.publish(p["body"], title=p["title"], priority=p["priority"], tags=p["tags"],
                                        click=p["click"])
     except NtfyError as exc:
         if p["fail_on_error"]:

@@ -181,7 +181,7 @@ def test_ntfy_send_module_shortens_and_sends_nothing_in_check_mode(ntfy, tmp_pat
         url: "{{ url }}"
         token: "{{ token }}"
         title: Long one
-        message: "{{ 'x' * 5000 }} END"
+        body: "{{ 'x' * 5000 }} END"
         priority: high
         tags: [servarr, test]
       register: sent

@@ -27,8 +27,8 @@ def full_state():
             rec("arr_history_hashes", {"instances": {"radarr": {"queue_items": 3}, "sonarr": {"queue_items": 1}}}),
             rec("rtorrent_purge", {"removed_torrents": 2, "freed_bytes": 500, "used_bytes_after": 7}, 'we"ird\\box\nname'),
         ]),
-        metrics.job_update("cleanup", 300, 301, False, [rec("video_extras_clean", {"extras_removed": 4,
-                                                                                  "extras_bytes": 40})]),
+        metrics.job_update("cleanup", 300, 301, False,
+                           [rec("video_extras_clean", {"extras_removed": 4, "extras_bytes": 40})]),
         metrics.job_update("analysis", 400, 460, False, [rec("library_analyze", {
             "candidates": 5, "candidate_bytes": 5000,
             "instances": {"radarr": {"library_items": 1250, "library_bytes": 9 * 10 ** 12, "candidates": 5}}})]),
@@ -106,11 +106,12 @@ def test_report_has_the_plans_fields():
     assert out["jobs"]["purge"]["last_outcome"] == "failure" and out["timestamp"].endswith("Z")
 
 
-def _writer(state_dir, json_path, textfile, job, rounds):
+def _writer(state_dir, json_path, textfile, job, rounds, start):
+    start.wait()
     for i in range(rounds):
-        metrics.write([metrics.job_update(job, i, i + 1, False, [rec("lftp_mirror", {"fetched_items": 1,
-                                                                                      "fetched_bytes": 10}, "box")])],
-                      state_dir, json_path, textfile)
+        figures = {"fetched_items": 1, "fetched_bytes": 10}
+        update = metrics.job_update(job, i, i + 1, False, [rec("lftp_mirror", figures, "box")])
+        metrics.write([update], state_dir, json_path, textfile)
 
 
 def test_concurrent_writers_lose_nothing_and_readers_never_see_half_a_file(tmp_path):
@@ -137,9 +138,12 @@ def test_concurrent_writers_lose_nothing_and_readers_never_see_half_a_file(tmp_p
     thread = threading.Thread(target=reader)
     thread.start()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_writer, args=(state_dir, json_path, textfile, job, rounds)) for job in ("a", "b")]
+    start = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(state_dir, json_path, textfile, job, rounds, start))
+             for job in ("a", "b")]
     for proc in procs:
         proc.start()
+    start.set()  # both create the state and report folders at the same instant
     for proc in procs:
         proc.join(120)
         assert proc.exitcode == 0
