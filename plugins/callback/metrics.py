@@ -25,6 +25,8 @@ description:
   - A check-mode run (C(--check)) writes nothing.
   - The files are written on the machine that runs C(ansible-playbook) (the LXC, for the scheduled jobs).
   - A failure to write is a warning, never a failure of the run.
+  - Where neither C(ansible.cfg) nor the environment sets an option, the inventory variables C(servarr_state_dir),
+    C(servarr_metrics_json_path) and C(servarr_metrics_textfile_path) of the play's first host are used.
   - 'Metrics (labels) are C(servarr_job_last_run_timestamp_seconds), C(servarr_job_last_success_timestamp_seconds),
     C(servarr_job_last_failure_timestamp_seconds), C(servarr_job_last_run_duration_seconds),
     C(servarr_job_last_run_success) (C(job)); C(servarr_job_runs_total) (C(job), C(outcome));
@@ -92,6 +94,11 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
 from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, job_name, task_label
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
+from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import explicit_option, play_host_vars
+
+# inventory variables that stand in for options that ansible.cfg and the environment leave at their default
+VARIABLES = {"state_dir": "servarr_state_dir", "json_path": "servarr_metrics_json_path",
+             "textfile_path": "servarr_metrics_textfile_path"}
 
 
 class CallbackModule(CallbackBase):
@@ -105,6 +112,12 @@ class CallbackModule(CallbackBase):
         self.recorder = RunRecorder(time.time)
         self.playbook_name = None
         self.check_mode = False
+        self.var_options = None
+
+    def option(self, name):
+        if explicit_option(self, name) or name not in (self.var_options or {}):
+            return self.get_option(name)
+        return self.var_options[name]
 
     def v2_playbook_on_start(self, playbook):
         name = os.path.basename(getattr(playbook, "_file_name", "") or "")
@@ -114,6 +127,15 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         if getattr(play, "check_mode", None) is True:
             self.check_mode = True
+        if self.var_options is None:
+            self.var_options = {}
+            variables, templar = play_host_vars(play)
+            for option, name in VARIABLES.items():
+                if variables is not None and name in variables:
+                    try:
+                        self.var_options[option] = templar.template(variables[name])
+                    except Exception as exc:
+                        self._display.warning("metrics: cannot read the variable %s: %s" % (name, type(exc).__name__))
         self.recorder.start_play(job_name(play.get_vars(), self.get_option("job"), self.playbook_name))
 
     def _add(self, result, **kwargs):
@@ -140,7 +162,7 @@ class CallbackModule(CallbackBase):
         updates = [metrics.job_update(job["job"], job["started"], job["ended"], job["failed"], job["records"],
                                       job["hosts"]) for job in self.recorder.jobs()]
         try:
-            metrics.write(updates, self.get_option("state_dir"), self.get_option("json_path") or None,
-                          self.get_option("textfile_path") or None)
+            metrics.write(updates, self.option("state_dir"), self.option("json_path") or None,
+                          self.option("textfile_path") or None)
         except (StateError, OSError, ValueError) as exc:
             self._display.warning("metrics: not written: %s" % exc)

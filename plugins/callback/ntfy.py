@@ -189,51 +189,13 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import (
     NtfyClient, NtfyError, parse_priority, parse_tags, read_secret_file, redact)
+from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import (
+    explicit_option, play_host_vars, secret_values)
 from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, compose_message, job_name, task_label
 
 OPTION_NAMES = ("url", "token", "token_file", "username", "password", "password_file", "priority", "tags",
                 "send_on_success", "send_on_error", "send_when_idle", "ca_path", "timeout", "job")
-SECRET_NAME = re.compile(r"password|token|api_key|apikey|secret", re.I)
 BOOL_TRUE = ("1", "true", "yes", "on")
-
-
-def play_host_vars(play):
-    """(variables of the play's first host, a Templar over them), or (None, None)."""
-    try:
-        from ansible.template import Templar
-        manager = play.get_variable_manager()
-        hosts = manager._inventory.get_hosts(play.hosts)
-        if not hosts:
-            return None, None
-        variables = manager.get_vars(play=play, host=hosts[0])
-        return variables, Templar(loader=play._loader, variables=variables)
-    except Exception:  # reading variables is a convenience; never let it break the run
-        return None, None
-
-
-def secret_values(variables, templar):
-    """Values of the servarr_* variables (and their nested keys) whose names say they are secrets."""
-    found = []
-
-    def walk(value, secret):
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                walk(sub, secret or bool(SECRET_NAME.search(str(key))))
-        elif isinstance(value, (list, tuple)):
-            for sub in value:
-                walk(sub, secret)
-        elif secret and value is not None:
-            found.append(str(value))
-
-    for name in list(variables or {}):
-        if not str(name).startswith("servarr_"):
-            continue
-        try:
-            value = templar.template(variables[name])
-        except Exception:
-            continue
-        walk(value, bool(SECRET_NAME.search(str(name))))
-    return found
 
 
 class CallbackModule(CallbackBase):
@@ -251,18 +213,8 @@ class CallbackModule(CallbackBase):
         self.check_mode = False
 
     # -- options ----------------------------------------------------------------------------------------------
-    def _explicit(self, name):
-        """True when ansible.cfg or the environment set the option (not just its default)."""
-        try:
-            from ansible import constants as C
-            _value, origin = C.config.get_config_value_and_origin(name, plugin_type="callback",
-                                                                  plugin_name=self._load_name)
-            return origin != "default"
-        except Exception:
-            return self.get_option(name) is not None
-
     def option(self, name):
-        if self._explicit(name) or name not in self.var_options:
+        if explicit_option(self, name) or name not in self.var_options:
             return self.get_option(name)
         value = self.var_options[name]
         if name in ("send_on_success", "send_on_error", "send_when_idle") and not isinstance(value, bool):

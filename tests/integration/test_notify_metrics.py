@@ -63,7 +63,9 @@ def test_failure_names_task_message_and_what_was_done_before(lab, ntfy, tmp_path
     """Two seedboxes: alpha purges, beta has a wrong rTorrent password. One message, high priority, naming the
     failed task, the error, and what alpha had done; metrics carry the seedbox label; no secret anywhere."""
     bad_password = "beta-Wr0ng-Passw0rd"
-    res = run_playbook(lab, "playbooks/seedbox_purge.yml", env=metrics_env(tmp_path),
+    env = metrics_env(tmp_path)
+    del env["SERVARR_STATE_DIR"]  # from the inventory instead: servarr_state_dir
+    res = run_playbook(lab, "playbooks/seedbox_purge.yml", env=env, servarr_state_dir=str(tmp_path / "state"),
                        servarr_seedboxes=[{"name": "alpha"}, {"name": "beta", "rtorrent_password": bad_password}],
                        servarr_ntfy_url=ntfy.topic_url("servarr-alerts"), servarr_ntfy_token=TOKEN)
     assert res.rc != 0
@@ -94,6 +96,7 @@ def test_failure_names_task_message_and_what_was_done_before(lab, ntfy, tmp_path
     assert ("servarr_arr_queue_items", frozenset({("instance", "radarr")})) in prom
     report = json.load(open(str(tmp_path / "state" / "reports" / "metrics.json")))
     assert report["jobs"]["purge"]["last_outcome"] == "failure"
+    assert (tmp_path / "state" / "metrics.state.json").exists()  # servarr_state_dir from the inventory
     assert report["seedboxes"]["alpha"]["used_bytes"] == prom[("servarr_seedbox_used_bytes",
                                                                frozenset({("seedbox", "alpha")}))]
 
