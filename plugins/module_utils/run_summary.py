@@ -344,8 +344,16 @@ def compose_message(recorder, check_mode, footer=""):
         title = "%sservarr %s FAILED%s" % (dry, ", ".join(j["job"] for j in failed_jobs), where)
     else:
         title = "%sservarr %s OK%s" % (dry, ", ".join(names), where)
-    for job in jobs:
-        work, state = describe(job["records"], check_mode)
+    # a seedbox's state is said once, from the last job that read it (site.yml reads it after sync and purge)
+    last_status = {}
+    for index, job in enumerate(jobs):
+        for rec in job["records"]:
+            if rec["module"] == "seedbox_status":
+                last_status[rec.get("seedbox")] = index
+    for index, job in enumerate(jobs):
+        records = [r for r in job["records"]
+                   if r["module"] != "seedbox_status" or last_status.get(r.get("seedbox")) == index]
+        work, state = describe(records, check_mode)
         any_work = any_work or bool(work)
         head = ("%s: " % job["job"]) if several else ""
         if job["failed"]:

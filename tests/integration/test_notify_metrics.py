@@ -65,7 +65,7 @@ def test_failure_names_task_message_and_what_was_done_before(lab, ntfy, tmp_path
     bad_password = "beta-Wr0ng-Passw0rd"
     env = metrics_env(tmp_path)
     del env["SERVARR_STATE_DIR"]  # from the inventory instead: servarr_state_dir
-    res = run_playbook(lab, "playbooks/seedbox_purge.yml", env=env, servarr_state_dir=str(tmp_path / "state"),
+    res = run_playbook(lab, "playbooks/seedbox_purge.yml", env=env, extra_args=["-vvv"], servarr_state_dir=str(tmp_path / "state"),
                        servarr_seedboxes=[{"name": "alpha"}, {"name": "beta", "rtorrent_password": bad_password}],
                        servarr_ntfy_url=ntfy.topic_url("servarr-alerts"), servarr_ntfy_token=TOKEN)
     assert res.rc != 0

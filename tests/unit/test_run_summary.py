@@ -73,12 +73,16 @@ def test_rescued_or_ignored_failures_are_not_failures():
 
 
 def test_site_run_names_every_job():
-    rec = recorder(("sync", [("lftp_mirror", {"fetched": [{"name": "a"}], "bytes": 2 * 10 ** 9}, {"label": "sb"})]),
+    status = {"used_bytes": 10 ** 9, "size_bytes": 10 ** 10, "used_ratio": 0.1, "torrents": {"seeding": 2}}
+    rec = recorder(("sync", [("lftp_mirror", {"fetched": [{"name": "a"}], "bytes": 2 * 10 ** 9}, {"label": "sb"}),
+                             ("seedbox_status", dict(status, used_bytes=5 * 10 ** 9), {"label": "sb"})]),
+                   ("purge", [("seedbox_status", status, {"label": "sb"})]),
                    ("cleanup", [("video_extras_clean", {"extras": [1, 2], "bytes_freed": 10 ** 6}, {})]))
     rec.finish([])
     title, body, failed, idle = rs.compose_message(rec, check_mode=False)
-    assert title == "servarr sync, cleanup OK on lab" and not idle
+    assert title == "servarr sync, purge, cleanup OK on lab" and not idle
     assert "sync: sb: fetched 1 item (2.0 GB)." in body and "cleanup: removed 2 extras (1.0 MB)." in body
+    assert body.count("seedbox 1.0 GB used of 10.0 GB (10%), 2 torrents seeding") == 1 and "5.0 GB used" not in body
 
 
 def test_many_failures_stay_under_ntfys_limit():
