@@ -202,6 +202,17 @@ def test_ntfy_send_module_shortens_and_sends_nothing_in_check_mode(ntfy, tmp_pat
     assert ntfy.messages[0]["priority"] == 4 and ntfy.messages[0]["tags"] == ["servarr", "test"]
     assert TOKEN not in real.stdout + real.stderr + json.dumps(real.data)
 
+    wrong = dict(host_vars, token="tk_wrong_token_abcdef")
+    failed = run_with_vars(str(tmp_path), str(playbook), wrong)
+    assert failed.rc != 0 and "wrong access token" in failed.task("Send")["msg"]
+    playbook.write_text(playbook.read_text().replace("      register: sent", "        fail_on_error: false\n      register: sent"))
+    warned = run_with_vars(str(tmp_path), str(playbook), wrong)
+    assert warned.rc == 0 and warned.task("Send")["sent"] is False and "wrong access token" in warned.task("Send")["error"]
+    assert "ntfy: the message was not sent" in warned.stdout + warned.stderr
+    for res in (failed, warned):
+        assert "tk_wrong_token_abcdef" not in res.stdout + res.stderr + json.dumps(res.data)
+    assert len(ntfy.messages) == 1
+
 
 def test_two_jobs_writing_at_once_lose_nothing(lab, tmp_path):
     """Two ansible-playbook runs (jobs cleanup and jellyfin) finishing together: both jobs' figures land."""
