@@ -53,14 +53,16 @@ class PlaybookResult:
         raise KeyError(name)
 
 
-def run_playbook(lab, playbook, check=False, diff=False, extra_args=(), **overrides):
+def run_playbook(lab, playbook, check=False, diff=False, extra_args=(), env=None, **overrides):
     """Run a playbook against the lab with ansible-playbook (a real Ansible run, module in a subprocess)."""
     host_vars = lab_mod.inventory(lab, python=sys.executable, **overrides)["all"]["children"]["servarr"]["hosts"]["lab"]
-    return run_with_vars(lab["dir"], playbook, host_vars, check=check, diff=diff, extra_args=extra_args)
+    return run_with_vars(lab["dir"], playbook, host_vars, check=check, diff=diff, extra_args=extra_args, env=env)
 
 
-def run_with_vars(workdir, playbook, host_vars, check=False, diff=False, extra_args=()):
-    """Run a playbook on this host (host ``lab`` in group ``servarr``) with the given host variables."""
+def run_with_vars(workdir, playbook, host_vars, check=False, diff=False, extra_args=(), env=None):
+    """Run a playbook on this host (host ``lab`` in group ``servarr``) with the given host variables. ``env``:
+    more environment (it may add callbacks: ANSIBLE_CALLBACKS_ENABLED is joined, result_capture stays)."""
+    more_env = dict(env or {})
     host_vars = dict({"ansible_connection": "local", "ansible_python_interpreter": sys.executable}, **host_vars)
     inv_path = os.path.join(workdir, "inventory.yml")
     with open(inv_path, "w") as handle:
@@ -73,6 +75,8 @@ def run_with_vars(workdir, playbook, host_vars, check=False, diff=False, extra_a
                ANSIBLE_CALLBACKS_ENABLED="result_capture",
                ANSIBLE_HOME=os.path.join(workdir, "ansible-home"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOG_PATH=os.path.join(workdir, "ansible.log"), ANSIBLE_RETRY_FILES_ENABLED="0")
+    for key, value in more_env.items():
+        env[key] = value if key != "ANSIBLE_CALLBACKS_ENABLED" else "result_capture," + value
     if not os.path.isabs(playbook):
         playbook = os.path.join(REPO, playbook)
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path, playbook]

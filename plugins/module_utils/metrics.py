@@ -1,0 +1,329 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Job metrics: merged into one state under a lock, then written as JSON and as a Prometheus node_exporter
+textfile. Used by the ``metrics`` callback plugin.
+
+Every job's run brings an *update* (``job_update``): its outcome and duration, and the figures its modules
+returned (see run_summary.extract). ``merge`` applies it to the state without touching what other jobs wrote:
+a job replaces only its own entry, the seedboxes and instances it reported on, and adds to the counters. The
+state (with the counters) lives in the state folder, so counters survive restarts; the JSON report and the
+textfile are rendered from it. ``write`` does the whole under an ``flock`` on ``<state_dir>/.metrics.lock``:
+two jobs finishing at once both land, each file is replaced by rename (temporary file in the same folder), so a
+reader never sees half a file.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import fcntl
+import json
+import os
+import tempfile
+import time
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    StateError, ensure_folder, load)
+
+STATE_NAME = "metrics.state.json"
+LOCK_NAME = ".metrics.lock"
+DEFAULT_LABEL = "default"
+
+# counter name (without servarr_ and _total) -> (module, figure, label kind: seedbox or None)
+COUNTERS = (
+    ("sync_fetched_bytes", "lftp_mirror", "fetched_bytes", "seedbox",
+     "Bytes the seedbox sync handed off to the import folder."),
+    ("sync_fetched_items", "lftp_mirror", "fetched_items", "seedbox",
+     "Releases the seedbox sync handed off to the import folder."),
+    ("purge_freed_bytes", "rtorrent_purge", "freed_bytes", "seedbox",
+     "Bytes of torrent data the purge deleted from the seedbox."),
+    ("purge_removed_torrents", "rtorrent_purge", "removed_torrents", "seedbox",
+     "Torrents the purge removed from rTorrent."),
+    ("extras_removed_bytes", "video_extras_clean", "extras_bytes", None,
+     "Bytes of extras (trailers, samples) removed from the library."),
+    ("extras_removed_files", "video_extras_clean", "extras_removed", None,
+     "Extras (trailers, samples) removed from the library."),
+    ("jellyfin_folders_sent", "jellyfin_refresh", "jellyfin_folders", None,
+     "Folders sent to Jellyfin for a targeted scan."),
+)
+
+
+def new_state():
+    return {"version": 1, "jobs": {}, "seedboxes": {}, "instances": {}, "library": {}, "counters": {}}
+
+
+def job_update(job, started, ended, failed, records, hosts=(), check_mode=False):
+    """What one job's run brings to the metrics."""
+    return {"job": job, "started": float(started), "ended": float(ended), "failed": bool(failed),
+            "records": list(records), "hosts": list(hosts), "check_mode": bool(check_mode)}
+
+
+def merge(state, update):
+    """The state after ``update``; pure. A check-mode update changes nothing (a dry run writes no metrics)."""
+    state = copy.deepcopy(state) if state else new_state()
+    for key, value in new_state().items():
+        state.setdefault(key, value)
+    if update.get("check_mode"):
+        return state
+    now = update["ended"]
+    job = state["jobs"].setdefault(update["job"], {"runs": {"success": 0, "failure": 0}})
+    outcome = "failure" if update["failed"] else "success"
+    job["runs"][outcome] = job["runs"].get(outcome, 0) + 1
+    job["last_run_timestamp_seconds"] = now
+    job["last_run_duration_seconds"] = round(max(0.0, update["ended"] - update["started"]), 3)
+    job["last_run_success"] = 0 if update["failed"] else 1
+    job["last_%s_timestamp_seconds" % outcome] = now
+    job["hosts"] = update.get("hosts") or job.get("hosts") or []
+    for rec in update["records"]:
+        figures, module = rec["figures"], rec["module"]
+        label = rec.get("seedbox") or DEFAULT_LABEL
+        for name, source, figure, kind, _help in COUNTERS:
+            if module == source and figures.get(figure):
+                key = label if kind == "seedbox" else DEFAULT_LABEL
+                bucket = state["counters"].setdefault(name, {})
+                bucket[key] = bucket.get(key, 0) + int(figures[figure])
+        if rec.get("failed"):
+            continue  # what a failed task did counts; its view of the state (capacity, queues) may be partial
+        if module == "seedbox_status":
+            box = {"updated_timestamp_seconds": now}
+            box.update(figures)
+            state["seedboxes"][label] = box
+        elif module == "rtorrent_purge" and figures.get("used_bytes_after") is not None:
+            box = state["seedboxes"].setdefault(label, {})
+            box["used_bytes"] = figures["used_bytes_after"]
+            if figures.get("free_bytes_after") is not None and not box.get("quota_bytes"):
+                box["free_bytes"] = figures["free_bytes_after"]
+            if box.get("size_bytes"):
+                box["used_ratio"] = round(float(box["used_bytes"]) / box["size_bytes"], 4)
+                if box.get("quota_bytes"):
+                    box["free_bytes"] = max(0, box["size_bytes"] - box["used_bytes"])
+            if figures.get("torrents_total") is not None:
+                box.setdefault("torrents", {})["total"] = figures["torrents_total"]
+            box["updated_timestamp_seconds"] = now
+        if module in ("arr_history_hashes", "library_analyze"):
+            for name, values in (figures.get("instances") or {}).items():
+                inst = state["instances"].setdefault(name, {})
+                inst.update(values)
+                inst["updated_timestamp_seconds"] = now
+        if module == "library_analyze":
+            state["library"] = {"candidates": figures.get("candidates", 0), "updated_timestamp_seconds": now}
+            if figures.get("candidate_bytes") is not None:
+                state["library"]["candidate_bytes"] = figures["candidate_bytes"]
+    state["updated_timestamp_seconds"] = now
+    return state
+
+
+def report(state):
+    """The JSON report (the plan's reports/metrics.json, for any number of seedboxes and instances)."""
+    out = {"timestamp": _iso(state.get("updated_timestamp_seconds")), "jobs": {}, "seedboxes": {}, "instances": {},
+           "library": state.get("library") or {}, "counters": state.get("counters") or {}}
+    for name, job in sorted(state.get("jobs", {}).items()):
+        entry = dict(job)
+        entry["last_run"] = _iso(job.get("last_run_timestamp_seconds"))
+        entry["last_success"] = _iso(job.get("last_success_timestamp_seconds"))
+        entry["last_outcome"] = "success" if job.get("last_run_success") else "failure"
+        out["jobs"][name] = entry
+    for name, box in sorted(state.get("seedboxes", {}).items()):
+        entry = dict(box)
+        gb = 1000.0 ** 3
+        if box.get("used_bytes") is not None:
+            entry["used_gb"] = round(box["used_bytes"] / gb, 1)
+        if box.get("size_bytes"):
+            entry["total_gb"] = round(box["size_bytes"] / gb, 1)
+            entry["percent"] = round(100.0 * box.get("used_ratio", 0), 1)
+        if isinstance(box.get("torrents"), dict) and "seeding" in box["torrents"]:
+            entry["torrents_seeding"] = box["torrents"]["seeding"]
+        out["seedboxes"][name] = entry
+    for name, inst in sorted(state.get("instances", {}).items()):
+        entry = dict(inst)
+        if "queue_items" in inst:
+            entry["queue_size"] = inst["queue_items"]
+        if "library_items" in inst:
+            entry["total_items"] = inst["library_items"]
+        out["instances"][name] = entry
+    return out
+
+
+def _iso(ts):
+    if not ts:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def escape_label(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    return repr(float(value))
+
+
+class _Family:
+    def __init__(self, name, kind, help_text):
+        self.name, self.kind, self.help, self.samples = name, kind, help_text, []
+
+    def add(self, labels, value):
+        if value is None:
+            return
+        self.samples.append((labels, value))
+
+    def render(self):
+        if not self.samples:
+            return ""
+        lines = ["# HELP %s %s" % (self.name, self.help), "# TYPE %s %s" % (self.name, self.kind)]
+        for labels, value in sorted(self.samples, key=lambda s: sorted(s[0].items())):
+            text = ",".join('%s="%s"' % (k, escape_label(v)) for k, v in sorted(labels.items()))
+            lines.append("%s%s %s" % (self.name, "{%s}" % text if text else "", _number(value)))
+        return "\n".join(lines) + "\n"
+
+
+def prometheus_text(state):
+    """The node_exporter textfile (Prometheus text format 0.0.4): base units (bytes, seconds), ``_total`` for
+    counters, ``_timestamp_seconds`` for Unix times, labels ``job``, ``seedbox``, ``state``, ``instance``,
+    ``outcome``."""
+    fam = {}
+
+    def family(name, kind, help_text):
+        if name not in fam:
+            fam[name] = _Family(name, kind, help_text)
+        return fam[name]
+
+    for job, data in sorted(state.get("jobs", {}).items()):
+        labels = {"job": job}
+        family("servarr_job_last_run_timestamp_seconds", "gauge",
+               "When the job's last run ended, Unix time.").add(labels, data.get("last_run_timestamp_seconds"))
+        family("servarr_job_last_success_timestamp_seconds", "gauge",
+               "When the job last ended without failure, Unix time.").add(labels,
+                                                                          data.get("last_success_timestamp_seconds"))
+        family("servarr_job_last_failure_timestamp_seconds", "gauge",
+               "When the job last failed, Unix time.").add(labels, data.get("last_failure_timestamp_seconds"))
+        family("servarr_job_last_run_duration_seconds", "gauge",
+               "How long the job's last run took.").add(labels, data.get("last_run_duration_seconds"))
+        family("servarr_job_last_run_success", "gauge",
+               "1 if the job's last run ended without failure, else 0.").add(labels, data.get("last_run_success"))
+        for outcome, count in sorted((data.get("runs") or {}).items()):
+            family("servarr_job_runs_total", "counter", "Runs of the job, by outcome.").add(
+                {"job": job, "outcome": outcome}, count)
+    for name, box in sorted(state.get("seedboxes", {}).items()):
+        labels = {"seedbox": name}
+        family("servarr_seedbox_used_bytes", "gauge",
+               "Data of the torrents loaded in rTorrent, shared data counted once.").add(labels, box.get("used_bytes"))
+        family("servarr_seedbox_free_bytes", "gauge",
+               "Free space for downloads: the quota left, or what rTorrent reports free.").add(
+            labels, box.get("free_bytes"))
+        family("servarr_seedbox_size_bytes", "gauge",
+               "Size of the seedbox: the quota given, else used plus free.").add(labels, box.get("size_bytes"))
+        family("servarr_seedbox_used_ratio", "gauge",
+               "Used share of the seedbox's size, 0 to 1.").add(labels, box.get("used_ratio"))
+        family("servarr_seedbox_last_update_timestamp_seconds", "gauge",
+               "When these seedbox figures were read, Unix time.").add(labels, box.get("updated_timestamp_seconds"))
+        for torrent_state, count in sorted((box.get("torrents") or {}).items()):
+            if torrent_state == "total":
+                continue
+            family("servarr_torrents", "gauge", "Torrents loaded in rTorrent, by state.").add(
+                {"seedbox": name, "state": torrent_state}, count)
+    for name, inst in sorted(state.get("instances", {}).items()):
+        labels = {"instance": name}
+        family("servarr_arr_queue_items", "gauge", "Items in the Radarr/Sonarr instance's queue.").add(
+            labels, inst.get("queue_items"))
+        family("servarr_library_items", "gauge", "Movies or series in the instance's library.").add(
+            labels, inst.get("library_items"))
+        family("servarr_library_bytes", "gauge", "Size on disk of the instance's library.").add(
+            labels, inst.get("library_bytes"))
+        family("servarr_library_candidates", "gauge", "Titles the library analysis proposes for review.").add(
+            labels, inst.get("candidates"))
+        family("servarr_library_candidate_bytes", "gauge", "Size of the titles proposed for review.").add(
+            labels, inst.get("candidate_bytes"))
+    for name, _source, _figure, kind, help_text in COUNTERS:
+        for label, value in sorted((state.get("counters", {}).get(name) or {}).items()):
+            family("servarr_%s_total" % name, "counter", help_text).add(
+                {"seedbox": label} if kind == "seedbox" else {}, value)
+    return "".join(f.render() for f in fam.values())
+
+
+def atomic_write(path, text, mode=0o644):
+    """Replace ``path`` by a temporary file in the same folder (fsync, chmod, rename)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class MetricsLock:
+    """A blocking flock on ``<state_dir>/.metrics.lock`` (held for milliseconds: load, merge, write)."""
+
+    def __init__(self, state_dir, timeout=30.0):
+        self.path = os.path.join(state_dir, LOCK_NAME)
+        self.timeout = timeout
+        self.handle = None
+
+    def __enter__(self):
+        self.handle = open(self.path, "a")
+        deadline = time.time() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except (IOError, OSError):
+                if time.time() >= deadline:
+                    self.handle.close()
+                    raise StateError("metrics: another run held %s for %d s" % (self.path, self.timeout))
+                time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self.handle.close()
+        self.handle = None
+
+
+def _ensure_folder(path, mode=0o700):
+    """state_file.ensure_folder, safe when another job creates the folder at the same instant."""
+    try:
+        ensure_folder(path, mode=mode)
+    except StateError:
+        if not os.path.isdir(path):
+            raise
+
+
+def write(updates, state_dir, json_path=None, textfile_path=None):
+    """Merge ``updates`` into the state and write the outputs; returns the list of files written. The state
+    folder is created (0700) when its parent exists; the report's folder likewise (0755); the textfile's folder
+    (node_exporter's) must exist. Raises StateError naming what is wrong."""
+    updates = [u for u in updates if not u.get("check_mode")]
+    if not updates:
+        return []
+    _ensure_folder(state_dir)
+    written = []
+    with MetricsLock(state_dir):
+        state_path = os.path.join(state_dir, STATE_NAME)
+        state = load(state_path, default=None) or new_state()
+        for update in updates:
+            state = merge(state, update)
+        atomic_write(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n", mode=0o600)
+        written.append(state_path)
+        if json_path:
+            _ensure_folder(os.path.dirname(os.path.abspath(json_path)), mode=0o755)
+            atomic_write(json_path, json.dumps(report(state), indent=2, sort_keys=True) + "\n")
+            written.append(json_path)
+        if textfile_path:
+            folder = os.path.dirname(os.path.abspath(textfile_path))
+            if not os.path.isdir(folder):
+                raise StateError("metrics: the textfile folder %s does not exist (node_exporter's "
+                                 "--collector.textfile.directory); the JSON report was written" % folder)
+            atomic_write(textfile_path, prometheus_text(state))
+            written.append(textfile_path)
+    return written

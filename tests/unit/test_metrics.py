@@ -1,0 +1,171 @@
+"""Metrics: merge rules, the Prometheus textfile (parsed by prometheus_client's own parser), concurrent writers."""
+import json
+import multiprocessing
+import os
+import re
+import threading
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
+
+
+def rec(module, figures, seedbox=None, failed=False):
+    return {"module": module, "seedbox": seedbox, "figures": figures, "failed": failed}
+
+
+def full_state():
+    state = metrics.new_state()
+    updates = [
+        metrics.job_update("sync", 100, 112.5, False, [
+            rec("lftp_mirror", {"fetched_items": 2, "fetched_bytes": 3000}, "box-a"),
+            rec("seedbox_status", {"used_bytes": 10, "free_bytes": 90, "size_bytes": 100, "used_ratio": 0.1,
+                                   "torrents": {"seeding": 3, "downloading": 1, "total": 4}}, "box-a")], ["lab"]),
+        metrics.job_update("purge", 200, 230, True, [
+            rec("arr_history_hashes", {"instances": {"radarr": {"queue_items": 3}, "sonarr": {"queue_items": 1}}}),
+            rec("rtorrent_purge", {"removed_torrents": 2, "freed_bytes": 500, "used_bytes_after": 7}, 'we"ird\\box\nname'),
+        ]),
+        metrics.job_update("cleanup", 300, 301, False,
+                           [rec("video_extras_clean", {"extras_removed": 4, "extras_bytes": 40})]),
+        metrics.job_update("analysis", 400, 460, False, [rec("library_analyze", {
+            "candidates": 5, "candidate_bytes": 5000,
+            "instances": {"radarr": {"library_items": 1250, "library_bytes": 9 * 10 ** 12, "candidates": 5}}})]),
+    ]
+    for update in updates:
+        state = metrics.merge(state, update)
+    return state
+
+
+def parse(text):
+    return list(text_string_to_metric_families(text))
+
+
+def test_textfile_parses_and_follows_prometheus_conventions():
+    text = metrics.prometheus_text(full_state())
+    families = parse(text)
+    names = {f.name: f for f in families}
+    allowed_labels = {"job", "seedbox", "state", "instance", "outcome"}
+    for family in families:
+        assert re.match(r"^servarr_[a-z][a-z0-9_]*$", family.name)
+        assert family.documentation
+        for sample in family.samples:
+            assert set(sample.labels) <= allowed_labels
+            if "bytes" in sample.name:
+                assert sample.name.endswith(("_bytes", "_bytes_total"))
+            if "timestamp" in sample.name:
+                assert sample.name.endswith("_timestamp_seconds")
+            if sample.name.endswith("_total"):
+                assert family.type == "counter"
+            else:
+                assert family.type == "gauge"
+    # prometheus_client names a counter family without _total; its samples keep it
+    assert names["servarr_purge_freed_bytes"].type == "counter"
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+    assert samples[("servarr_purge_freed_bytes_total", (("seedbox", 'we"ird\\box\nname'),))] == 500
+    assert samples[("servarr_sync_fetched_bytes_total", (("seedbox", "box-a"),))] == 3000
+    assert samples[("servarr_job_last_success_timestamp_seconds", (("job", "sync"),))] == 112.5
+    assert samples[("servarr_job_last_run_duration_seconds", (("job", "purge"),))] == 30
+    assert samples[("servarr_job_last_run_success", (("job", "purge"),))] == 0
+    assert ("servarr_job_last_success_timestamp_seconds", (("job", "purge"),)) not in samples
+    assert samples[("servarr_torrents", (("seedbox", "box-a"), ("state", "seeding")))] == 3
+    assert samples[("servarr_seedbox_used_ratio", (("seedbox", "box-a"),))] == 0.1
+    assert samples[("servarr_arr_queue_items", (("instance", "sonarr"),))] == 1
+    assert samples[("servarr_library_bytes", (("instance", "radarr"),))] == 9 * 10 ** 12
+    assert samples[("servarr_extras_removed_files_total", ())] == 4
+    assert samples[("servarr_job_runs_total", (("job", "purge"), ("outcome", "failure")))] == 1
+
+
+def test_one_job_never_erases_another_and_check_mode_changes_nothing():
+    state = full_state()
+    before = json.loads(json.dumps(state))
+    again = metrics.merge(state, metrics.job_update("sync", 500, 510, False, [
+        rec("lftp_mirror", {"fetched_items": 1, "fetched_bytes": 100}, "box-a")]))
+    assert again["jobs"]["purge"] == before["jobs"]["purge"]
+    assert again["jobs"]["cleanup"] == before["jobs"]["cleanup"]
+    assert again["seedboxes"] == before["seedboxes"]
+    assert again["counters"]["sync_fetched_bytes"]["box-a"] == 3100
+    assert again["jobs"]["sync"]["runs"] == {"success": 2, "failure": 0}
+    dry = metrics.merge(state, metrics.job_update("sync", 500, 510, True, [
+        rec("lftp_mirror", {"fetched_items": 9, "fetched_bytes": 9}, "box-a")], check_mode=True))
+    assert dry == before
+
+
+def test_a_failed_task_counts_what_it_did_but_sets_no_capacity():
+    state = metrics.merge(None, metrics.job_update("purge", 0, 1, True, [
+        rec("rtorrent_purge", {"removed_torrents": 1, "freed_bytes": 9, "used_bytes_after": 0}, "beta", failed=True)]))
+    assert state["counters"]["purge_freed_bytes"] == {"beta": 9}
+    assert "beta" not in state["seedboxes"]
+
+
+def test_report_has_the_plans_fields():
+    out = metrics.report(full_state())
+    assert out["seedboxes"]["box-a"]["percent"] == 10.0 and out["seedboxes"]["box-a"]["torrents_seeding"] == 3
+    assert out["instances"]["radarr"]["queue_size"] == 3 and out["instances"]["radarr"]["total_items"] == 1250
+    assert out["jobs"]["purge"]["last_outcome"] == "failure" and out["timestamp"].endswith("Z")
+
+
+def _writer(state_dir, json_path, textfile, job, rounds, start):
+    start.wait()
+    for i in range(rounds):
+        figures = {"fetched_items": 1, "fetched_bytes": 10}
+        update = metrics.job_update(job, i, i + 1, False, [rec("lftp_mirror", figures, "box")])
+        metrics.write([update], state_dir, json_path, textfile)
+
+
+def test_concurrent_writers_lose_nothing_and_readers_never_see_half_a_file(tmp_path):
+    state_dir = str(tmp_path / "state")
+    json_path = str(tmp_path / "state" / "reports" / "metrics.json")
+    textfile = str(tmp_path / "servarr.prom")
+    rounds = 40
+    stop = threading.Event()
+    bad = []
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with open(textfile) as handle:
+                    text = handle.read()
+            except FileNotFoundError:
+                continue
+            try:
+                parse(text)
+                assert text.endswith("\n")
+            except Exception as exc:  # a torn file
+                bad.append(repr(exc))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(state_dir, json_path, textfile, job, rounds, start))
+             for job in ("a", "b")]
+    for proc in procs:
+        proc.start()
+    start.set()  # both create the state and report folders at the same instant
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    stop.set()
+    thread.join()
+    assert bad == []
+    state = json.load(open(os.path.join(state_dir, metrics.STATE_NAME)))
+    assert state["counters"]["sync_fetched_bytes"]["box"] == 2 * rounds * 10
+    assert state["jobs"]["a"]["runs"]["success"] == rounds and state["jobs"]["b"]["runs"]["success"] == rounds
+    samples = {(s.name, tuple(s.labels.items())): s.value for f in parse(open(textfile).read()) for s in f.samples}
+    assert samples[("servarr_sync_fetched_items_total", (("seedbox", "box"),))] == 2 * rounds
+    assert oct(os.stat(textfile).st_mode & 0o777) == "0o644"
+    assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".servarr.prom")] == []
+
+
+def test_missing_folders_are_clear_errors(tmp_path):
+    update = metrics.job_update("sync", 0, 1, False, [])
+    with pytest.raises(StateError, match="parent"):
+        metrics.write([update], str(tmp_path / "no" / "state"))
+    with pytest.raises(StateError, match="textfile folder"):
+        metrics.write([update], str(tmp_path / "state"), str(tmp_path / "state" / "r" / "m.json"),
+                      str(tmp_path / "nope" / "servarr.prom"))
+    assert os.path.exists(str(tmp_path / "state" / "r" / "m.json"))  # the JSON report was still written
+    assert metrics.write([dict(update, check_mode=True)], str(tmp_path / "other")) == []
+    assert not os.path.exists(str(tmp_path / "other"))

@@ -1,0 +1,101 @@
+"""What the callbacks read from module results: documented RETURN keys, no_log never read, messages."""
+from ansible_collections.mediaops.servarr.plugins.module_utils import ntfy, run_summary as rs
+
+
+def test_extract_reads_the_documented_keys():
+    purge = {"removed": [{"hash": "A"}, {"hash": "B"}], "bytes_freed": 41 * 10 ** 9, "used_bytes_after": 5,
+             "free_bytes_after": 6, "torrents_total": 9}
+    [r] = rs.extract("mediaops.servarr.rtorrent_purge", purge, label="box1")
+    assert r["seedbox"] == "box1" and r["figures"]["removed_torrents"] == 2 and r["figures"]["freed_bytes"] == 41e9
+    sync = {"fetched": [{"name": "a", "bytes": 1}, {"name": "b", "error": "x"}], "bytes": 1, "failed_items": ["b"],
+            "not_fetched": [], "locked": False}
+    [r] = rs.extract("lftp_mirror", sync)
+    assert r["figures"]["fetched_items"] == 1 and r["figures"]["failed_items"] == 1 and r["seedbox"] is None
+    [r] = rs.extract("arr_history_hashes", {"imported_hashes": ["A"], "queued_hashes": [],
+                                            "instances": [{"name": "radarr", "queue_records": 3}]})
+    assert r["figures"]["instances"] == {"radarr": {"queue_items": 3}} and r["seedbox"] is None
+    [r] = rs.extract("jellyfin_refresh", {"mode": "targeted", "paths": ["/a", "/b"], "imports": [1, 2, 3]}, label="x")
+    assert r["figures"]["jellyfin_folders"] == 2 and r["seedbox"] is None
+    assert rs.extract("ansible.builtin.debug", {"msg": "x"}) == []
+
+
+def test_loop_items_are_labelled():
+    result = {"results": [{"item": "alpha", "removed": [1], "bytes_freed": 3},
+                          {"item": {"name": "beta", "rtorrent_password": "pw"}, "removed": [], "bytes_freed": 0},
+                          {"item": "gamma", "skipped": True}]}
+    records = rs.extract("rtorrent_purge", result)
+    assert [r["seedbox"] for r in records] == ["alpha", "beta"]
+
+
+def test_no_log_results_are_never_read():
+    secret = {"removed": [1], "bytes_freed": 3, "msg": "password hunter2"}
+    assert rs.extract("rtorrent_purge", dict(secret, _ansible_no_log=True)) == []
+    assert rs.extract("rtorrent_purge", {"censored": "the output has been hidden"}) == []
+    assert rs.extract("rtorrent_purge", {"results": [dict(secret, _ansible_no_log=True, item="a")]}) == []
+    assert "hunter2" not in rs.failure_text(dict(secret, _ansible_no_log=True))
+    assert "hunter2" not in rs.failure_text({"results": [dict(secret, item="a", failed=True, _ansible_no_log=True)]})
+
+
+def test_failure_text_is_one_short_line():
+    text = rs.failure_text({"msg": "line one\nline two " + "x" * 1000}, label="beta")
+    assert text.startswith("beta: line one line two") and len(text) <= 300 and "\n" not in text
+
+
+def recorder(*plays):
+    clock = iter(range(100)).__next__
+    rec = rs.RunRecorder(lambda: float(clock()))
+    for job, results in plays:
+        rec.start_play(job)
+        for action, result, kwargs in results:
+            rec.add_result(action, "lab", result, kwargs.pop("task", "T"), **kwargs)
+    return rec
+
+
+def test_failure_message_names_task_error_and_what_was_done():
+    rec = recorder(("purge", [
+        ("rtorrent_purge", {"removed": [1, 2, 3], "bytes_freed": 41 * 10 ** 9}, {"label": "alpha"}),
+        ("rtorrent_purge", {"msg": "rTorrent: wrong username or password"},
+         {"label": "beta", "failed": True, "task": "Remove imported torrents"}),
+    ]))
+    rec.finish(["lab"])
+    title, body, failed, idle = rs.compose_message(rec, check_mode=False)
+    assert failed and title == "servarr purge FAILED on lab"
+    assert 'Task "Remove imported torrents" failed on lab: beta: rTorrent: wrong username or password' in body
+    assert "Before that it had alpha: removed 3 torrents, 41.0 GB freed." in body
+
+
+def test_rescued_or_ignored_failures_are_not_failures():
+    rec = recorder(("sync", [("lftp_mirror", {"msg": "boom"}, {"failed": True})]))
+    rec.finish([])  # Ansible's stats: no host failed (a rescue handled it)
+    title, body, failed, idle = rs.compose_message(rec, check_mode=True)
+    assert not failed and idle and title == "[dry run] servarr sync OK on lab"
+    assert "nothing would be done" in body and "Dry run" in body
+
+
+def test_site_run_names_every_job():
+    status = {"used_bytes": 10 ** 9, "size_bytes": 10 ** 10, "used_ratio": 0.1, "torrents": {"seeding": 2}}
+    rec = recorder(("sync", [("lftp_mirror", {"fetched": [{"name": "a"}], "bytes": 2 * 10 ** 9}, {"label": "sb"}),
+                             ("seedbox_status", dict(status, used_bytes=5 * 10 ** 9), {"label": "sb"})]),
+                   ("purge", [("seedbox_status", status, {"label": "sb"})]),
+                   ("cleanup", [("video_extras_clean", {"extras": [1, 2], "bytes_freed": 10 ** 6}, {})]))
+    rec.finish([])
+    title, body, failed, idle = rs.compose_message(rec, check_mode=False)
+    assert title == "servarr sync, purge, cleanup OK on lab" and not idle
+    assert "sync: sb: fetched 1 item (2.0 GB)." in body and "cleanup: removed 2 extras (1.0 MB)." in body
+    assert body.count("seedbox 1.0 GB used of 10.0 GB (10%), 2 torrents seeding") == 1 and "5.0 GB used" not in body
+
+
+def test_many_failures_stay_under_ntfys_limit():
+    results = [("lftp_mirror", {"msg": "e" * 5000}, {"failed": True, "task": "t%d" % i}) for i in range(50)]
+    rec = recorder(("sync", results))
+    rec.finish(["lab"])
+    _title, body, failed, _idle = rs.compose_message(rec, check_mode=False)
+    assert failed and "(and 45 more failures)" in body
+    assert len(ntfy.build_payload("t", body)["message"].encode("utf-8")) <= ntfy.MESSAGE_LIMIT
+
+
+def test_job_name():
+    assert rs.job_name({"servarr_job": "purge"}, None, "seedbox_purge") == "purge"
+    assert rs.job_name({"servarr_job": "purge"}, "nightly", "x") == "nightly"
+    assert rs.job_name({"servarr_job": "{{ x }}"}, None, "seedbox_purge") == "seedbox_purge"
+    assert rs.job_name({}, None, None) == "playbook"
