@@ -120,11 +120,34 @@ options:
       - Seconds to wait for ruTorrent's asynchronous C(removewithdata) to delete the data.
     type: int
     default: 60
+  state_dir:
+    description:
+      - Folder on the managed host for the purge's journal and lock when O(journal) or O(lock_file) is not
+        given. Created (mode 0700) when its parent exists.
+    type: path
+    default: /var/lib/servarr
+    version_added: 0.3.0
   journal:
     description:
-      - JSON-lines file on the managed host that gets a record of every torrent before it is removed (name,
-        hash, label, size, ratio, paths, reason) and another after (verification). Not written in check mode.
+      - The intent journal, a JSON-lines file on the managed host. Before a torrent is erased it gets a record
+        of what the removal will do (name, hash, label, size, ratio, reason, the captured file paths, the data
+        path, O(download_root), O(data_removal) and the seedbox's O(rtorrent_url)), and after the torrent and its
+        data are verified gone, another.
+      - A removal an earlier run started and did not finish (the run was killed between the erase and the
+        deletion of the data) is finished by the next run before it decides anything else; see RV(resumed).
+        Only the captured paths are deleted, only inside O(download_root), only when no loaded torrent lists
+        them or holds the folder they are in, and only for a run against the same O(rtorrent_url) and
+        O(download_root).
+      - Each real run first drops the finished records, so the file holds the last run's records and whatever
+        is unfinished. Not written in check mode (which reports what it would finish).
+      - Defaults to C(purge-journal.jsonl) in O(state_dir).
     type: path
+  lock_file:
+    description:
+      - The lock that keeps two purges apart. A run that finds it held does nothing and returns RV(locked).
+        Defaults to C(purge.lock) in O(state_dir).
+    type: path
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -150,7 +173,6 @@ EXAMPLES = r"""
     sftp_username: seeduser
     sftp_key_file: /root/.ssh/seedbox_ed25519
     sftp_known_hosts: /etc/servarr/known_hosts
-    journal: /var/lib/servarr/purge-journal.jsonl
 
 - name: Local rTorrent over its SCGI socket, torrents only
   mediaops.servarr.rtorrent_purge:
@@ -238,6 +260,59 @@ torrents_total:
   description: Torrents rTorrent had loaded.
   returned: always
   type: int
+resumed:
+  description:
+    - Removals an earlier run started and did not finish (see O(journal)), and what this run did about each.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+      files: 3
+      size_bytes: 8123456789
+      started: "2026-11-24T03:00:12Z"
+      outcome: finished
+      why: deleted the 3 of its 3 files still there
+      data_verified: true
+  contains:
+    hash:
+      description: Info-hash.
+      type: str
+    name:
+      description: Torrent name.
+      type: str
+    data_path:
+      description: Where its data was on the seedbox.
+      type: str
+    files:
+      description: Number of file paths captured before the erase.
+      type: int
+    size_bytes:
+      description: Size of the torrent's data when the earlier run captured it.
+      type: int
+    started:
+      description: When the earlier run wrote the intent (UTC).
+      type: str
+    outcome:
+      description:
+        - V(finished) (the data deleted and verified gone, or meant to stay), V(abandoned) (the torrent is
+          loaded again, or a loaded torrent uses its paths now: nothing deleted), V(left) (another seedbox's or
+          download root's intent, or no way to delete data: still pending); in check mode V(would finish) and
+          V(would abandon).
+      type: str
+    why:
+      description: What was done or found, in words.
+      type: str
+    data_verified:
+      description: The data was checked to be gone after deleting (null when nothing was deleted).
+      type: bool
+locked:
+  description: Another purge held O(lock_file); nothing was done.
+  returned: always
+  type: bool
+  sample: false
 """
 
 import os
@@ -252,7 +327,10 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal impo
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import Journal, PurgeStopped, execute
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
+    Journal, JournalError, PurgeStopped, execute, resume)
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
 
 
 def _remover(module):
@@ -283,7 +361,9 @@ def main():
         data_removal=dict(type="str", required=True, choices=["sftp", "local", "rutorrent", "torrent_only"]),
         download_root=dict(type="str"),
         verify_timeout=dict(type="int", default=60),
+        state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         journal=dict(type="path"),
+        lock_file=dict(type="path"),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -296,7 +376,7 @@ def main():
     )
     p = module.params
     result = dict(changed=False, removed=[], kept=[], bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
-                  torrents_total=0)
+                  torrents_total=0, resumed=[], locked=False)
     for name in ("min_ratio", "min_seed_days", "min_seed_hours"):
         if p[name] < 0:
             module.fail_json(msg="%s must not be negative" % name, **result)
@@ -307,6 +387,32 @@ def main():
     if p["download_root"] and os.path.normpath(p["download_root"]) == "/":
         module.fail_json(msg="download_root must not be /", **result)
 
+    for name in ("state_dir", "journal", "lock_file"):
+        if p[name] and not os.path.isabs(p[name]):
+            module.fail_json(msg="%s must be an absolute path, not %r" % (name, p[name]), **result)
+    journal_path = p["journal"] or os.path.join(p["state_dir"], "purge-journal.jsonl")
+    lock_path = p["lock_file"] or os.path.join(p["state_dir"], "purge.lock")
+    try:
+        for folder in sorted(set(os.path.dirname(path) for path in (journal_path, lock_path))):
+            ensure_folder(folder, module.check_mode)
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    lock = RunLock(lock_path, probe_only=module.check_mode)
+    try:
+        if not lock.acquire():
+            result.update(locked=True, msg="another rtorrent_purge run is in progress (%s holds the lock); nothing "
+                                           "done" % lock_path)
+            module.exit_json(**result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot take the lock %s: %s; nothing was removed" % (lock_path, to_native(exc)),
+                         **result)
+    try:
+        _run(module, Journal(journal_path), result)
+    finally:
+        lock.release()
+
+
+def _run(module, journal, result):
     try:
         client = rtorrent_client(module)
     except ServiceError as exc:
@@ -325,26 +431,54 @@ def main():
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     try:
-        _purge(module, client, remover, result)
+        _purge(module, client, remover, journal, result)
     finally:   # fail_json and exit_json leave through here too
         if remover is not None:
             remover.close()
 
 
-def _purge(module, client, remover, result):
+def _resume(module, client, remover, journal, torrents, result):
+    """Finish the removals an earlier run left unfinished (Journal, purge_run.resume) before deciding anew."""
+    p = module.params
+    try:
+        records = journal.read()
+        pending = journal.pending(records)
+        if not module.check_mode and len(pending) != len(records):
+            journal.compact(pending)   # keeps the journal bounded: finished records go
+        if not pending:
+            return
+        report = resume(journal, pending, torrents, remover, client.transport.description, p["download_root"],
+                        check_mode=module.check_mode)
+    except (JournalError, OSError, IOError) as exc:
+        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    except (RemovalError, ServiceError) as exc:
+        module.fail_json(msg="finishing a removal an earlier run left unfinished failed: %s; nothing else was "
+                             "removed" % to_native(exc), **result)
+    result["resumed"] = report
+    for entry in report:
+        if entry["outcome"] in ("finished", "would finish") and entry.get("paths_left"):
+            result["changed"] = True
+            result["bytes_freed"] += entry["size_bytes"]
+        if entry["outcome"] == "left":
+            module.warn("the purge journal has an unfinished removal of %s (%s) this run cannot finish: %s"
+                        % (entry["name"], entry["hash"], entry["why"]))
+
+
+def _purge(module, client, remover, journal, result):
     """Decide, report, and (unless in check mode) erase and delete; every exit goes through the caller."""
     p = module.params
     try:
         torrents = client.list_torrents()
-        decision = plan(
-            torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
-            min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
-            protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
-            max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
-            require_root=p["data_removal"] != "torrent_only", now=time.time())
-        files = dict((t["hash"], t["files"]) for t in torrents)
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    _resume(module, client, remover, journal, torrents, result)
+    decision = plan(
+        torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
+        min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
+        protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
+        max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
+        require_root=p["data_removal"] != "torrent_only", now=time.time())
+    files = dict((t["hash"], t["files"]) for t in torrents)
 
     result["torrents_total"] = len(torrents)
     result["used_bytes_before"] = decision["used_before"]
@@ -352,8 +486,9 @@ def _purge(module, client, remover, result):
     result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"]}
                       for k in decision["keep"]]
     planned = [result_entry(item, files[item["torrent"]["hash"]], p["data_removal"]) for item in decision["remove"]]
-    result["bytes_freed"] = sum(e["size_bytes"] for e in planned if e["data"] == "removed")
-    result["changed"] = bool(planned)
+    resumed_bytes = result["bytes_freed"]
+    result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in planned if e["data"] == "removed")
+    result["changed"] = result["changed"] or bool(planned)
     if module._diff:
         result["diff"] = {
             "before_header": "rTorrent %s" % client.transport.description,
@@ -371,11 +506,12 @@ def _purge(module, client, remover, result):
         module.exit_json(**result)
 
     try:
-        done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], Journal(p["journal"]))
+        done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+                       context={"seedbox": client.transport.description, "download_root": p["download_root"]})
     except PurgeStopped as stop:
         result["removed"] = stop.done
-        result["changed"] = bool(stop.done)
-        result["bytes_freed"] = sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
+        result["changed"] = result["changed"] or bool(stop.done)
+        result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
         module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
                                                                       to_native(stop.cause)), **result)
 
