@@ -93,6 +93,16 @@ class ArrClient:
         query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types)}
         return self.paged("/api/v3/history", query, page_size)
 
+    def history_page(self, page, page_size, event_types=(EVENT_GRABBED, EVENT_IMPORTED)):
+        """One page of the history, newest first: (records, totalRecords)."""
+        query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types), "page": page,
+                 "pageSize": page_size}
+        data = self.get("/api/v3/history", query)
+        if not isinstance(data, dict) or not isinstance(data.get("records", []), list) \
+                or not isinstance(data.get("totalRecords"), int):
+            raise ArrError("%s: /api/v3/history page %d is not a paging envelope" % (self.name, page))
+        return data.get("records") or [], data["totalRecords"]
+
     def imports_since(self, date):
         """Import records (``downloadFolderImported``) at or after ``date`` (ISO-8601), from the un-paged
         ``/api/v3/history/since`` feed. Returns a list; anything but a list of records raises."""

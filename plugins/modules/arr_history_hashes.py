@@ -12,8 +12,14 @@ module: arr_history_hashes
 short_description: Info-hashes that Radarr and Sonarr have really imported
 version_added: 0.1.0
 description:
-  - Reads the whole history (every page) and the whole queue of any number of Radarr and Sonarr instances
-    and returns the torrent info-hashes that are safe to remove from the seedbox.
+  - Reads the whole history and the whole queue of any number of Radarr and Sonarr instances and returns the
+    torrent info-hashes that are safe to remove from the seedbox.
+  - What a run read from a history is kept in a state file per instance (O(state_dir)); the next run reads
+    only the newest pages, until the newest record it knows, so an unchanged history costs one request (and
+    the queue one more). The new records are used only when the read proves nothing is missing (the newest
+    known record found, nothing older appearing, the history's record count exactly the known count plus the
+    new records); otherwise, and when the state file is missing, unreadable or of another instance (name,
+    type and URL), the whole history is read again.
   - A hash is imported when an instance recorded an import (V(downloadFolderImported)) after its latest grab of
     that hash, no instance grabbed it without importing it since, and it is in no instance's queue (a season
     pack stays queued until every episode is imported).
@@ -34,6 +40,20 @@ options:
       - Records asked for per page. Every page is read whatever the value.
     type: int
     default: 1000
+  state_dir:
+    description:
+      - Folder on the managed host for the history state files, C(arr-history-<name>.json) per instance.
+        Created (mode 0700) when its parent exists. Check mode reads them but writes none.
+    type: path
+    default: /var/lib/servarr
+    version_added: 0.3.0
+  incremental:
+    description:
+      - Read only what is new since the last run (see above). V(false) reads every history page on every run
+        and neither reads nor writes the state files.
+    type: bool
+    default: true
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -96,7 +116,19 @@ instances:
       description: History records read (grabs and imports).
       type: int
     history_pages:
-      description: History pages read.
+      description: History pages read by this run.
+      type: int
+    history_read:
+      description: V(full) (every page) or V(incremental) (only what is new since the last run).
+      type: str
+    history_read_why:
+      description: Why the history was read so, for example C(no usable cache) or C(3 new records).
+      type: str
+    history_requests:
+      description: HTTP requests the history took (the queue takes one per page more).
+      type: int
+    new_records:
+      description: History records this run read that the last run had not.
       type: int
     queue_records:
       description: Queue records read.
@@ -112,42 +144,72 @@ instances:
       type: int
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.servarr.plugins.module_utils.arr_history import (
+    cache_path, load_cache, read_history, save_cache)
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    DEFAULT_STATE_DIR, StateError, ensure_folder)
 
 
 def main():
     argument_spec = arr_instances_spec()
-    argument_spec.update(page_size=dict(type="int", default=1000))
+    argument_spec.update(page_size=dict(type="int", default=1000),
+                         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+                         incremental=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["page_size"] < 1:
+    p = module.params
+    if p["page_size"] < 1:
         module.fail_json(msg="page_size must be at least 1", instances=[])
-    names = [i["name"] for i in module.params["instances"]]
+    names = [i["name"] for i in p["instances"]]
     if len(set(names)) != len(names):
         module.fail_json(msg="instance names must be unique", instances=[])
+    state_dir = p["state_dir"]
+    if p["incremental"]:
+        if not os.path.isabs(state_dir):
+            module.fail_json(msg="state_dir must be an absolute path, not %r" % state_dir, instances=[])
+        try:
+            ensure_folder(state_dir, module.check_mode)
+        except StateError as exc:
+            module.fail_json(msg="%s; no hashes returned, nothing may be purged" % exc, instances=[])
 
-    raw, pages = [], {}
-    for instance in module.params["instances"]:
+    raw, reads, caches = [], {}, []
+    for instance in p["instances"]:
         client = None
+        path = cache_path(state_dir, instance["name"])
         try:
             client = arr_client(instance)
-            history, history_pages = client.history(page_size=module.params["page_size"])
-            queue, _queue_pages = client.queue(page_size=module.params["page_size"])
+            cache, why = load_cache(path, instance) if p["incremental"] else (None, "incremental: false")
+            folded, fresh, info = read_history(client, cache, page_size=p["page_size"], why_no_cache=why)
+            queue, _queue_pages = client.queue(page_size=p["page_size"])
         except ServiceError as exc:
             module.fail_json(msg="%s; no hashes returned, nothing may be purged" % exc, instances=[])
         finally:
             if client is not None:
                 client.close()
-        raw.append({"name": instance["name"], "history": history, "queue": queue})
-        pages[instance["name"]] = history_pages
+        raw.append({"name": instance["name"], "digest": folded, "queue": queue})
+        reads[instance["name"]] = info
+        if p["incremental"] and fresh is not None and (info["history_read"] == "full" or info["new_records"]):
+            caches.append((path, instance, fresh))
 
     decision = evaluate(raw)
     for stats in decision["stats"]:
-        stats["history_pages"] = pages[stats["name"]]
+        info = reads[stats["name"]]
+        stats.update(history_pages=info["history_pages"], history_read=info["history_read"],
+                     history_read_why=info["why"], history_requests=info["history_requests"],
+                     new_records=info["new_records"])
         stats.pop("undated", None)
+    if not module.check_mode:
+        try:
+            for path, instance, fresh in caches:
+                save_cache(path, instance, fresh)
+        except (StateError, OSError, IOError) as exc:
+            module.fail_json(msg="cannot write the history state file: %s" % exc, instances=decision["stats"])
     module.exit_json(changed=False, imported_hashes=decision["imported"], queued_hashes=decision["queued"],
                      regrabbed_hashes=decision["regrabbed"], evidence=decision["evidence"],
                      instances=decision["stats"])

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -42,6 +43,8 @@ def test_check_then_real_then_idempotent(lab):
     arr = check.task(ARR)
     stats = dict((s["name"], s) for s in arr["instances"])
     assert stats["radarr"]["history_records"] == 2500 and stats["radarr"]["history_pages"] == 3
+    assert stats["radarr"]["history_read"] == "full" and stats["radarr"]["history_read_why"] == "no cache yet"
+    assert not os.path.exists(os.path.join(lab["dir"], "state")), "check mode created the state folder"
     assert stats["radarr"]["ignored_ids"] == 2  # usenet ids
     assert by_key(lab, arr["regrabbed_hashes"]) == ["movie_regrab"]
 
@@ -76,16 +79,28 @@ def test_check_then_real_then_idempotent(lab):
     assert again.rc == 0
     assert again.task(PURGE)["changed"] is False
     assert again.task(PURGE)["removed"] == []
+    # the history is read incrementally now: one request per instance, the same answer
+    for stats in again.task(ARR)["instances"]:
+        assert (stats["history_read"], stats["history_requests"], stats["new_records"]) == ("incremental", 1, 0)
+    assert again.task(ARR)["imported_hashes"] == real.task(ARR)["imported_hashes"]
+    assert sorted(os.listdir(os.path.join(lab["dir"], "state"))) == [
+        "arr-history-radarr.json", "arr-history-sonarr.json", "purge.lock"]
 
 
 def test_the_cross_seed_sibling_takes_the_data_when_it_goes_too(lab):
+    first = run_playbook(lab, "playbooks/seedbox_purge.yml")
+    assert first.rc == 0, first.stdout[-2000:]
+    assert os.path.exists(lab["torrents"]["xseed_orig"]["data_path"])
     copy = lab["torrents"]["xseed_copy"]["hash"]
     state = json.load(open(lab["radarr"]["state"]))
     state["history"].append(scenario.history_record("radarr", 99999, "downloadFolderImported", copy,
-                                                    1_700_000_000, "Movie.Shared (copy)", 6))
+                                                    time.time(), "Movie.Shared (copy)", 6))
     json.dump(state, open(lab["radarr"]["state"], "w"))
     res = run_playbook(lab, "playbooks/seedbox_purge.yml")
     assert res.rc == 0, res.stdout[-2000:]
+    radarr = [s for s in res.task(ARR)["instances"] if s["name"] == "radarr"][0]
+    assert (radarr["history_read"], radarr["new_records"], radarr["history_requests"]) == ("incremental", 1, 1)
+    assert [r["hash"] for r in res.task(PURGE)["removed"]] == [copy]
     assert not os.path.exists(lab["torrents"]["xseed_orig"]["data_path"])
 
 

@@ -87,3 +87,7 @@ def test_normalize_hash():
     assert normalize_hash(" " + H2 + " ") == H2.upper()
     assert normalize_hash(None) is None
     assert normalize_hash("g" * 40) is None
+
+
+def test_an_impossible_date_is_no_date():
+    assert parse_date("2026-13-40T25:00:00Z") is None
