@@ -119,7 +119,16 @@ def ours(rt_url, arr_url, ca, root):
     decision = plan(torrents, evidence["imported"], evidence["queued"], min_ratio=1.5, min_seed_days=0,
                     download_root=root, now=time.time())
     assert all(e["torrent"]["files"] for e in decision["remove"])  # paths captured in the same call
-    return time.perf_counter() - start, rt.request_count, len(torrents), len(decision["remove"]), pages
+    elapsed = time.perf_counter() - start
+    # what rtorrent_purge returns about the torrents that stay, all of them (verbose_results) or the imported
+    # ones, on a seedbox where a tenth of the torrents are imported and none has seeded long enough yet
+    imported = set(t["hash"] for t in torrents[:len(torrents) // 10]) & set(evidence["imported"])
+    kept_plan = plan(torrents, imported, min_ratio=1.5, min_seed_days=30, download_root=root, now=time.time())
+    kept = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"], "code": k["code"]}
+            for k in kept_plan["keep"]]
+    sizes = (len(json.dumps(kept)), len(json.dumps([k for k in kept if k["hash"] in imported])),
+             len(json.dumps(evidence["evidence"])), len(json.dumps(evidence["held_back"]) + json.dumps(evidence["counts"])))
+    return elapsed, rt.request_count, len(torrents), len(decision["remove"]), pages, sizes
 
 
 def baseline(rt_url, arr_url, ca, sample):
@@ -202,9 +211,12 @@ def main():
               % (again_s, again_n, again_how, hashes))
         print("history ratio:        %.1fx faster, %.1fx fewer requests (target: <= 2 requests per instance)"
               % (first_s / again_s, first_n / float(again_n)))
-        ours_s, rt_requests, n, removable, pages = ours(rt_url, arr_url, ca, root)
+        ours_s, rt_requests, n, removable, pages, sizes = ours(rt_url, arr_url, ca, root)
         print("ours:     %.2fs  (%d HTTP requests to rTorrent, %d torrents, %d to remove, %d history pages)"
               % (ours_s, rt_requests, n, removable, pages))
+        print("results:  rtorrent_purge kept %.1f KB with verbose_results, %.1f KB by default; arr_history_hashes "
+              "evidence %.1f KB with verbose_results, counts + held_back %.1f KB by default"
+              % tuple(x / 1024.0 for x in sizes))
         base_s, sampled, seeding, base_requests, per = baseline(rt_url, arr_url, ca, args.baseline_sample)
         how = "measured" if sampled == seeding else "%d of %d torrents measured, %.0f ms each, extrapolated" % (
             sampled, seeding, per * 1000)

@@ -19,6 +19,8 @@ HASH_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 GRAB_EVENTS = ("grabbed",)
 IMPORT_EVENTS = ("downloadFolderImported",)
+# Why a hash of the history is or is not safe to purge (arr_history_hashes' counts).
+REASONS = ("imported", "queued", "regrabbed", "undated_import", "not_imported")
 
 
 def normalize_hash(download_id):
@@ -114,36 +116,52 @@ def evaluate(instances):
                 queued.setdefault(torrent_hash, set()).add(name)
         stats.append(counts)
 
-    imported, regrabbed, evidence = [], [], {}
+    imported, regrabbed, evidence, held_back = [], [], {}, []
+    counts = dict((reason, 0) for reason in REASONS)
     for torrent_hash, by_instance in per_hash.items():
         proof = None
-        safe = True
-        for name, slot in by_instance.items():
+        why = None   # the first reason this hash is not safe
+        for name, slot in sorted(by_instance.items()):
             grab, imp = slot["grab"], slot["import"]
             if imp is None:
                 continue
             if parse_date(imp.get("date")) is None:
-                safe = False  # an import we cannot place in time proves nothing
+                why = why or ("undated_import", name, imp, grab)   # an import we cannot place in time proves nothing
                 continue
             if grab is not None and _event_key(grab) >= _event_key(imp):
-                safe = False
+                why = why or ("regrabbed", name, imp, grab)
                 regrabbed.append(torrent_hash)
                 continue
             proof = {"instance": name, "imported_at": imp.get("date"), "source_title": imp.get("sourceTitle"),
                      "imported_path": imp.get("importedPath"),
                      "last_grab_at": grab.get("date") if grab else None}
         # every instance that grabbed this hash must have imported it after the grab
-        for name, slot in by_instance.items():
+        for name, slot in sorted(by_instance.items()):
             if slot["grab"] is not None and slot["import"] is None:
-                safe = False
-        if proof and safe and torrent_hash not in queued:
+                why = why or ("not_imported", name, None, slot["grab"])
+        if why is None and torrent_hash in queued:
+            why = ("queued", ",".join(sorted(queued[torrent_hash])), None, None)
+        if proof and why is None:
             imported.append(torrent_hash)
             evidence[torrent_hash] = proof
+            counts["imported"] += 1
+            continue
+        reason, name, imp, grab = why or ("not_imported", None, None, None)
+        counts[reason] += 1
+        if proof or reason in ("regrabbed", "undated_import"):
+            # imported somewhere and still not safe: the entries a user may wonder about
+            imp = imp or {"date": proof["imported_at"], "sourceTitle": proof["source_title"]}
+            held_back.append({"hash": torrent_hash, "reason": reason, "instance": name,
+                              "imported_at": imp.get("date"), "last_grab_at": (grab or {}).get("date"),
+                              "source_title": imp.get("sourceTitle")})
+    counts["queued"] = len(queued)   # every queued hash, with or without history
     return {
         "imported": sorted(imported),
         "queued": sorted(queued),
         "queued_by": dict((h, sorted(names)) for h, names in queued.items()),
         "regrabbed": sorted(set(regrabbed)),
         "evidence": evidence,
+        "held_back": sorted(held_back, key=lambda e: e["hash"]),
+        "counts": counts,
         "stats": stats,
     }

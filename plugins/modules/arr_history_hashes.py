@@ -54,6 +54,13 @@ options:
     type: bool
     default: true
     version_added: 0.3.0
+  verbose_results:
+    description:
+      - Also return RV(evidence), the import that proves each imported hash (large: an entry per imported hash of
+        the whole history). By default only RV(counts) and RV(held_back) describe the decision.
+    type: bool
+    default: false
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -92,9 +99,64 @@ regrabbed_hashes:
   returned: success
   type: list
   elements: str
+counts:
+  description:
+    - History hashes by what was decided about them. V(queued) counts every hash in some queue.
+  returned: success
+  type: dict
+  sample: {"imported": 1180, "queued": 3, "regrabbed": 1, "undated_import": 0, "not_imported": 12}
+  contains:
+    imported:
+      description: Imported after their latest grab and in no queue (RV(imported_hashes)).
+      type: int
+    queued:
+      description: In some instance's queue.
+      type: int
+    regrabbed:
+      description: Imported once, grabbed again since and not imported again yet.
+      type: int
+    undated_import:
+      description: Their import has a date that cannot be read, so it proves nothing.
+      type: int
+    not_imported:
+      description: Grabbed and not imported (by at least one instance that grabbed them).
+      type: int
+held_back:
+  description:
+    - Hashes that were imported somewhere and still are not safe to remove, with why (the reason of
+      RV(counts)) and the import and grab in question.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - hash: 89ABCDEF0123456789ABCDEF0123456789ABCDEF
+      reason: regrabbed
+      instance: radarr
+      imported_at: "2026-11-20T03:04:05Z"
+      last_grab_at: "2026-11-22T10:00:00Z"
+      source_title: Some.Movie.2020.2160p.WEB-DL-GRP
+  contains:
+    hash:
+      description: Upper-case info-hash.
+      type: str
+    reason:
+      description: V(regrabbed), V(queued), V(undated_import) or V(not_imported).
+      type: str
+    instance:
+      description: The instance the reason comes from (for V(queued), every instance that has it queued).
+      type: str
+    imported_at:
+      description: Date of the import.
+      type: str
+    last_grab_at:
+      description: Date of the latest grab, when it matters.
+      type: str
+    source_title:
+      description: The release name the instance recorded.
+      type: str
 evidence:
   description: Per imported hash, the import that proves it.
-  returned: success
+  returned: when O(verbose_results=true)
   type: dict
   sample:
     0123456789ABCDEF0123456789ABCDEF01234567:
@@ -161,7 +223,8 @@ def main():
     argument_spec = arr_instances_spec()
     argument_spec.update(page_size=dict(type="int", default=1000),
                          state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
-                         incremental=dict(type="bool", default=True))
+                         incremental=dict(type="bool", default=True),
+                         verbose_results=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     if p["page_size"] < 1:
@@ -210,9 +273,12 @@ def main():
                 save_cache(path, instance, fresh)
         except (StateError, OSError, IOError) as exc:
             module.fail_json(msg="cannot write the history state file: %s" % exc, instances=decision["stats"])
-    module.exit_json(changed=False, imported_hashes=decision["imported"], queued_hashes=decision["queued"],
-                     regrabbed_hashes=decision["regrabbed"], evidence=decision["evidence"],
-                     instances=decision["stats"])
+    result = dict(changed=False, imported_hashes=decision["imported"], queued_hashes=decision["queued"],
+                  regrabbed_hashes=decision["regrabbed"], counts=decision["counts"], held_back=decision["held_back"],
+                  instances=decision["stats"])
+    if p["verbose_results"]:
+        result["evidence"] = decision["evidence"]
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,16 @@ options:
     type: list
     elements: str
     default: []
+  regrabbed_hashes:
+    description:
+      - Info-hashes imported once and grabbed again since, usually
+        RV(mediaops.servarr.arr_history_hashes#module:regrabbed_hashes). They are never removed unless also in
+        O(imported_hashes); given, such a torrent is kept with a reason that says it was grabbed again after its
+        import (instead of C(not imported by Radarr/Sonarr)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   min_ratio:
     description:
       - Remove when the upload ratio reached this (rTorrent's per-mille value divided by 1000).
@@ -120,6 +130,13 @@ options:
       - Seconds to wait for ruTorrent's asynchronous C(removewithdata) to delete the data.
     type: int
     default: 60
+  verbose_results:
+    description:
+      - Return in RV(kept) every torrent that stays. By default RV(kept) lists only the torrents Radarr/Sonarr
+        imported (or imported and grabbed again) that stay, and RV(kept_counts) counts all of them by reason.
+    type: bool
+    default: false
+    version_added: 0.3.0
   state_dir:
     description:
       - Folder on the managed host for the purge's journal and lock when O(journal) or O(lock_file) is not
@@ -163,6 +180,7 @@ EXAMPLES = r"""
     rtorrent_password: "{{ vault_rtorrent_password }}"
     imported_hashes: "{{ arr.imported_hashes }}"
     queued_hashes: "{{ arr.queued_hashes }}"
+    regrabbed_hashes: "{{ arr.regrabbed_hashes }}"
     min_ratio: 1.5
     min_seed_days: 2
     max_total_gb: 700
@@ -226,10 +244,16 @@ removed:
       description: Number of files of the torrent.
       type: int
 kept:
-  description: Every other torrent with the reason it stays.
+  description:
+    - The imported torrents that stay, with the reason (every torrent that stays with O(verbose_results=true)).
   returned: always
   type: list
   elements: dict
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      reason: ratio 0.40 < 1.5 and seeded 0.5 days < 2
+      code: policy_not_met
   contains:
     hash:
       description: Info-hash.
@@ -240,6 +264,17 @@ kept:
     reason:
       description: Why it stays, for example C(not imported by Radarr/Sonarr).
       type: str
+    code:
+      description: The reason as a key of RV(kept_counts).
+      type: str
+kept_counts:
+  description:
+    - Torrents that stay, counted by reason. Keys appear only when counted; possible keys are
+      V(protected_hash), V(protected_label), V(label_not_selected), V(queued), V(regrabbed), V(not_imported),
+      V(incomplete), V(outside_root), V(min_seed_time), V(policy_not_met) and V(max_removals).
+  returned: always
+  type: dict
+  sample: {"not_imported": 2810, "queued": 4, "policy_not_met": 120, "regrabbed": 1}
 bytes_freed:
   description: Bytes of data deleted (in check mode, that would be deleted).
   returned: always
@@ -361,6 +396,8 @@ def main():
         data_removal=dict(type="str", required=True, choices=["sftp", "local", "rutorrent", "torrent_only"]),
         download_root=dict(type="str"),
         verify_timeout=dict(type="int", default=60),
+        verbose_results=dict(type="bool", default=False),
+        regrabbed_hashes=dict(type="list", elements="str", default=[]),
         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         journal=dict(type="path"),
         lock_file=dict(type="path"),
@@ -375,7 +412,7 @@ def main():
         ],
     )
     p = module.params
-    result = dict(changed=False, removed=[], kept=[], bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
+    result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
                   torrents_total=0, resumed=[], locked=False)
     for name in ("min_ratio", "min_seed_days", "min_seed_hours"):
         if p[name] < 0:
@@ -477,14 +514,20 @@ def _purge(module, client, remover, journal, result):
         min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
         protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
         max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
-        require_root=p["data_removal"] != "torrent_only", now=time.time())
+        require_root=p["data_removal"] != "torrent_only", now=time.time(), regrabbed=p["regrabbed_hashes"])
     files = dict((t["hash"], t["files"]) for t in torrents)
 
     result["torrents_total"] = len(torrents)
     result["used_bytes_before"] = decision["used_before"]
     result["used_bytes_after"] = decision["used_after"]
-    result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"]}
-                      for k in decision["keep"]]
+    kept_counts = {}
+    for k in decision["keep"]:
+        kept_counts[k["code"]] = kept_counts.get(k["code"], 0) + 1
+    result["kept_counts"] = kept_counts
+    mattering = set(h.upper() for h in p["imported_hashes"]) | set(h.upper() for h in p["regrabbed_hashes"])
+    result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"],
+                       "code": k["code"]}
+                      for k in decision["keep"] if p["verbose_results"] or k["torrent"]["hash"] in mattering]
     planned = [result_entry(item, files[item["torrent"]["hash"]], p["data_removal"]) for item in decision["remove"]]
     resumed_bytes = result["bytes_freed"]
     result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in planned if e["data"] == "removed")

@@ -24,6 +24,10 @@ def snapshot(lab):
     return loaded(lab), sorted(files)
 
 
+def lab_hashes(lab):
+    return set(v["hash"] for v in lab["torrents"].values())
+
+
 def by_key(lab, hashes):
     names = dict((v["hash"], k) for k, v in lab["torrents"].items())
     return sorted(names[h] for h in hashes)
@@ -65,18 +69,29 @@ def test_check_then_real_then_idempotent(lab):
             assert not os.path.exists(path), path
     for key in scenario.EXPECTED_KEPT:
         assert os.path.exists(lab["torrents"][key]["data_path"])
+    # by default only the imported (or imported and grabbed again) torrents that stay are listed; all are counted
     kept = dict((by_key(lab, [k["hash"]])[0], k["reason"]) for k in result["kept"])
-    assert kept["show_pack"] == "still in a Radarr/Sonarr queue"
-    assert kept["movie_regrab"] == "not imported by Radarr/Sonarr"
-    assert kept["not_imported"] == "not imported by Radarr/Sonarr"
+    assert kept == {"movie_regrab": "grabbed again after its import and not imported again yet"}
+    assert result["kept_counts"] == {"regrabbed": 1, "queued": 2, "not_imported": 2}
+    assert "evidence" not in real.task(ARR)
+    assert real.task(ARR)["counts"]["imported"] == len(real.task(ARR)["imported_hashes"])
+    held = dict((by_key(lab, [e["hash"]])[0], e["reason"]) for e in real.task(ARR)["held_back"]
+                if e["hash"] in lab_hashes(lab))
+    assert held == {"movie_regrab": "regrabbed", "show_pack": "queued"}
     assert result["bytes_freed"] > 0 and result["used_bytes_after"] < result["used_bytes_before"]
     assert result["free_bytes_after"] > 0
     journal = [json.loads(line) for line in open(os.path.join(lab["dir"], "purge-journal.jsonl"))]
     assert [j["event"] for j in journal].count("removed") == len(scenario.EXPECTED_PURGED)
     assert all(j["paths"] for j in journal if j["event"] == "removing")
 
-    again = run_playbook(lab, "playbooks/seedbox_purge.yml")
+    again = run_playbook(lab, "playbooks/seedbox_purge.yml", servarr_verbose_results=True)
     assert again.rc == 0
+    kept = dict((by_key(lab, [k["hash"]])[0], k["reason"]) for k in again.task(PURGE)["kept"])
+    assert sorted(kept) == sorted(scenario.EXPECTED_KEPT)
+    assert kept["show_pack"] == "still in a Radarr/Sonarr queue"
+    assert kept["not_imported"] == "not imported by Radarr/Sonarr"
+    assert kept["movie_regrab"] == "grabbed again after its import and not imported again yet"
+    assert sorted(again.task(ARR)["evidence"]) == again.task(ARR)["imported_hashes"]
     assert again.task(PURGE)["changed"] is False
     assert again.task(PURGE)["removed"] == []
     # the history is read incrementally now: one request per instance, the same answer
@@ -127,8 +142,8 @@ def test_data_outside_download_root_is_kept(lab):
     res = run_playbook(lab, "playbooks/seedbox_purge.yml", servarr_seedbox_download_root=other)
     assert res.rc == 0, res.stdout[-2000:]
     assert res.task(PURGE)["removed"] == []
-    assert all("outside download_root" in k["reason"] for k in res.task(PURGE)["kept"]
-               if k["reason"] not in ("not imported by Radarr/Sonarr", "still in a Radarr/Sonarr queue"))
+    assert all("outside download_root" in k["reason"] for k in res.task(PURGE)["kept"] if k["code"] != "regrabbed")
+    assert res.task(PURGE)["kept_counts"]["outside_root"] == len(scenario.EXPECTED_PURGED)
     assert snapshot(lab) == before
 
 
