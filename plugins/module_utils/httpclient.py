@@ -48,6 +48,11 @@ class Response:
         self.reason = reason
         self.headers = headers
         self.body = body
+        self.attempts = 1   # how many times the request was sent (retries after 5xx or connection errors)
+
+    def tried(self):
+        """' (tried 4 times)' for a request that was retried, '' otherwise: for error messages."""
+        return " (tried %d times)" % self.attempts if self.attempts > 1 else ""
 
     def header(self, name, default=None):
         for key, value in self.headers:
@@ -127,16 +132,19 @@ class DigestState:
         return "Digest " + ", ".join(parts)
 
 
-def make_ssl_context(validate_certs=True, ca_path=None):
+def make_ssl_context(validate_certs=True, ca_path=None, ca_option="ca_path"):
     if not validate_certs:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
     if ca_path:
-        if not os.path.exists(ca_path):
-            raise ServiceError("ca_path %s does not exist" % ca_path)
-        return ssl.create_default_context(cafile=ca_path)
+        if not os.path.isfile(ca_path):
+            raise ServiceError("%s %s does not exist or is not a file" % (ca_option, ca_path))
+        try:
+            return ssl.create_default_context(cafile=ca_path)
+        except (ssl.SSLError, ValueError) as exc:
+            raise ServiceError("%s %s is not a PEM certificate file: %s" % (ca_option, ca_path, exc))
     return ssl.create_default_context()
 
 
@@ -144,7 +152,7 @@ class HttpClient:
     """One endpoint (scheme://host:port), one keep-alive connection, negotiated auth."""
 
     def __init__(self, base_url, service, username=None, password=None, validate_certs=True, ca_path=None,
-                 timeout=30, retries=3, backoff=1.0, default_headers=None):
+                 timeout=30, retries=3, backoff=1.0, default_headers=None, ca_option="ca_path"):
         parts = urlsplit(base_url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ServiceError("%s: %r is not an http:// or https:// URL" % (service, base_url))
@@ -164,7 +172,9 @@ class HttpClient:
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self.default_headers = dict(default_headers or {})
-        self._context = make_ssl_context(validate_certs, ca_path) if self.scheme == "https" else None
+        # the option a user sets to trust the server's certificate, named in TLS errors (rtorrent_ca_path, ...)
+        self.ca_option = ca_option
+        self._context = make_ssl_context(validate_certs, ca_path, ca_option) if self.scheme == "https" else None
         self._conn = None
         self._auth_scheme = None
         self._digest = None
@@ -264,14 +274,16 @@ class HttpClient:
             try:
                 resp = self._send(method, full, body, all_headers)
             except ssl.SSLError as exc:
-                raise ServiceError("%s: TLS failure talking to %s: %s (give the seedbox's CA with ca_path)"
-                                   % (self.service, self.describe(), exc))
+                raise ServiceError("%s: TLS failure talking to %s: %s (give the certificate authority that signed "
+                                   "its certificate with %s)" % (self.service, self.describe(), exc, self.ca_option))
             except (socket.timeout, OSError, HTTPException) as exc:
                 if attempt < self.retries and (idempotent or isinstance(exc, ConnectionRefusedError)):
                     attempt += 1
                     time.sleep(self.backoff * (2 ** (attempt - 1)))
                     continue
-                raise ServiceError("%s: cannot reach %s: %s" % (self.service, self.describe(), exc or type(exc).__name__))
+                raise ServiceError("%s: cannot reach %s: %s%s" % (
+                    self.service, self.describe(), exc or type(exc).__name__,
+                    " (tried %d times)" % (attempt + 1) if attempt else ""))
             if resp.status == 401 and challenges < 2 and self._answer_challenge(resp):
                 challenges += 1
                 continue
@@ -279,4 +291,5 @@ class HttpClient:
                 attempt += 1
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
                 continue
+            resp.attempts = attempt + 1
             return resp

@@ -155,6 +155,7 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
     others = sorted([s for s in safe if s[2] is None], key=oldest_first)
 
     neighbours = overlap_neighbours(torrents)
+    names = dict((t["hash"], t["name"]) for t in torrents)
     gone = set()
     used_before = used_bytes(torrents)
     used = [used_before]
@@ -168,7 +169,7 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
         if not siblings:
             used[0] = max(0, used[0] - torrent["size_bytes"])
         remove.append({"torrent": torrent, "reason": reason, "trigger": trigger, "keep_data": bool(siblings),
-                       "shared_with": siblings})
+                       "shared_with": siblings, "shared_with_names": [names[h] for h in siblings]})
 
     for torrent, reason, _trigger in policy:
         if max_removals is not None and len(remove) >= max_removals:
@@ -194,5 +195,6 @@ def result_entry(item, files, data_removal):
         "hash": torrent["hash"], "name": torrent["name"], "label": torrent["label"],
         "size_bytes": torrent["size_bytes"], "ratio": torrent["ratio"], "reason": item["reason"],
         "trigger": item["trigger"], "data_path": torrent["data_path"], "data": data,
-        "shared_with": item["shared_with"], "data_verified": None, "files": len(files),
+        "shared_with": item["shared_with"], "shared_with_names": item.get("shared_with_names", []),
+        "data_verified": None, "files": len(files),
     }

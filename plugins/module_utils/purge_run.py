@@ -241,7 +241,8 @@ def resume(journal, pending, torrents, remover, seedbox, download_root, check_mo
             event = "abandoned"
         elif record.get("data") != "removed":
             entry.update(outcome="finished", why="torrent erased; its data stays (%s)" % (
-                "shared with " + ", ".join(record.get("shared_with") or ()) if record.get("shared_with")
+                "shared with " + ", ".join(record.get("shared_with_names") or record.get("shared_with") or ())
+                if record.get("shared_with")
                 else "data_removal %s" % record.get("data_removal")))
             event = "resumed"
         elif remover is None:

@@ -234,9 +234,14 @@ removed:
       description: V(removed), V(kept) (shared with a loaded torrent or O(data_removal=torrent_only)).
       type: str
     shared_with:
-      description: Loaded torrents using the same data.
+      description: Info-hashes of the loaded torrents using the same data (cross-seeds).
       type: list
       elements: str
+    shared_with_names:
+      description: The names of those torrents, in the same order.
+      type: list
+      elements: str
+      version_added: 0.3.0
     data_verified:
       description: The data was checked to be gone after deleting (null when the data was kept or in check mode).
       type: bool
@@ -538,7 +543,9 @@ def _purge(module, client, remover, journal, result):
             "after_header": "rTorrent %s" % client.transport.description,
             "before": "".join("%s %s (%s; data %s)\n" % (
                 e["hash"], e["data_path"], e["reason"],
-                "kept, shared with " + ", ".join(e["shared_with"]) if e["shared_with"] else e["data"])
+                "kept, shared with " + ", ".join("%s (%s)" % (n, h) for n, h in zip(e["shared_with_names"],
+                                                                                  e["shared_with"]))
+                if e["shared_with"] else e["data"])
                 for e in planned),
             "after": "",
         }

@@ -41,6 +41,8 @@ def test_check_then_real_then_idempotent(lab):
     assert planned["changed"] is True
     assert by_key(lab, [r["hash"] for r in planned["removed"]]) == sorted(scenario.EXPECTED_PURGED)
     assert "Movie.Shared.2018.1080p" in planned["diff"]["before"]
+    assert "kept, shared with %s (%s)" % (lab["torrents"]["xseed_copy"]["name"], lab["torrents"]["xseed_copy"]["hash"]) \
+        in planned["diff"]["before"]
     assert snapshot(lab) == before, "check mode changed something"
     assert not os.path.exists(os.path.join(lab["dir"], "purge-journal.jsonl")), "check mode wrote the journal"
 
@@ -63,6 +65,7 @@ def test_check_then_real_then_idempotent(lab):
         if key == "xseed_orig":  # its cross-seed sibling is still loaded: the data stays
             assert entry["data"] == "kept" and entry["data_verified"] is None
             assert entry["shared_with"] == [lab["torrents"]["xseed_copy"]["hash"]]
+            assert entry["shared_with_names"] == [lab["torrents"]["xseed_copy"]["name"]]
             assert os.path.exists(path)
         else:
             assert entry["data"] == "removed" and entry["data_verified"] is True, entry
@@ -159,12 +162,13 @@ def _kill(lab, app):
 
 FAILURES = {
     "radarr 500 on page 2": (lambda lab: _fault(lab, "radarr", history_page_status={"2": 500}), {},
-                             "radarr: GET /api/v3/history answered HTTP 500"),
+                             "radarr: GET /api/v3/history page 2 answered HTTP 500 Internal Server Error (tried 4 times)"),
     "sonarr down": (lambda lab: _kill(lab, "sonarr"), {}, "sonarr: cannot reach"),
     "wrong api key": (None, {"servarr_arr_instances": "WRONG_KEY"}, "wrong API key for radarr"),
     "wrong rtorrent password": (None, {"servarr_rtorrent_password": "nope"}, "wrong username or password"),
     "bad rtorrent url": (None, {"servarr_rtorrent_url": "htps://seedbox/rutorrent"}, "must start with https://"),
-    "unknown CA": (None, {"servarr_rtorrent_ca_path": "/etc/ssl/certs/ca-certificates.crt"}, "TLS failure"),
+    "unknown CA": (None, {"servarr_rtorrent_ca_path": "/etc/ssl/certs/ca-certificates.crt"},
+                   "with rtorrent_ca_path)"),
     "sftp host key unknown": (None, {"servarr_sftp_known_hosts": "/dev/null"}, "nothing was removed"),
     "download_root not there": (None, {"servarr_purge_data_removal": "local",
                                        "servarr_seedbox_download_root": "/nonexistent/downloads"}, "nothing"),

@@ -166,7 +166,8 @@ def test_resume_in_check_mode_reports_and_changes_nothing(tmp_path):
     ([], intent("A", ["/elsewhere/a.mkv"]), "abandoned", "/elsewhere/a.mkv is not inside download_root /dl"),
     ([], intent("A", FILES["A"], seedbox="https://other/RPC2"), "left", "journalled against https://other/RPC2"),
     ([], intent("A", FILES["A"], root="/dl2"), "left", "download_root /dl2"),
-    ([], intent("A", FILES["A"], data="kept", shared_with=["X"]), "finished", "its data stays (shared with X)"),
+    ([], intent("A", FILES["A"], data="kept", shared_with=["X"], shared_with_names=["Movie.X"]), "finished",
+     "its data stays (shared with Movie.X)"),
 ])
 def test_resume_deletes_nothing_a_loaded_torrent_uses_or_another_seedbox_owns(tmp_path, loaded, record, outcome,
                                                                                why):
