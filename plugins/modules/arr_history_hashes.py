@@ -32,8 +32,13 @@ author:
 extends_documentation_fragment:
   - mediaops.servarr.arr
   - mediaops.servarr.attributes
-  - mediaops.servarr.attributes.READ_ONLY
   - mediaops.servarr.attributes.ACTIONGROUP_ARR
+attributes:
+  check_mode:
+    support: full
+    details: Reads the services and the state files as a real run does; writes no state file.
+  diff_mode:
+    support: none
 options:
   page_size:
     description:
@@ -56,7 +61,7 @@ options:
     version_added: 0.3.0
   verbose_results:
     description:
-      - Also return RV(evidence), the import that proves each imported hash (large: an entry per imported hash of
+      - Also return RV(evidence), the import that proves each imported hash (large, an entry per imported hash of
         the whole history). By default only RV(counts) and RV(held_back) describe the decision.
     type: bool
     default: false
@@ -93,40 +98,49 @@ queued_hashes:
   description: Upper-case info-hashes still in some instance's queue (never safe to remove).
   returned: success
   type: list
+  sample: ["89ABCDEF0123456789ABCDEF0123456789ABCDEF"]
   elements: str
 regrabbed_hashes:
   description: Hashes imported once but grabbed again since, and not imported again yet.
   returned: success
   type: list
+  sample: ["FEDCBA9876543210FEDCBA9876543210FEDCBA98"]
   elements: str
 counts:
   description:
     - History hashes by what was decided about them. V(queued) counts every hash in some queue.
   returned: success
   type: dict
+  version_added: 0.3.0
   sample: {"imported": 1180, "queued": 3, "regrabbed": 1, "undated_import": 0, "not_imported": 12}
   contains:
     imported:
       description: Imported after their latest grab and in no queue (RV(imported_hashes)).
       type: int
+      sample: 1180
     queued:
       description: In some instance's queue.
       type: int
+      sample: 3
     regrabbed:
       description: Imported once, grabbed again since and not imported again yet.
       type: int
+      sample: 1
     undated_import:
       description: Their import has a date that cannot be read, so it proves nothing.
       type: int
+      sample: 0
     not_imported:
       description: Grabbed and not imported (by at least one instance that grabbed them).
       type: int
+      sample: 12
 held_back:
   description:
     - Hashes that were imported somewhere and still are not safe to remove, with why (the reason of
       RV(counts)) and the import and grab in question.
   returned: success
   type: list
+  version_added: 0.3.0
   elements: dict
   sample:
     - hash: 89ABCDEF0123456789ABCDEF0123456789ABCDEF
@@ -139,21 +153,27 @@ held_back:
     hash:
       description: Upper-case info-hash.
       type: str
+      sample: "89ABCDEF0123456789ABCDEF0123456789ABCDEF"
     reason:
       description: V(regrabbed), V(queued), V(undated_import) or V(not_imported).
       type: str
+      sample: regrabbed
     instance:
       description: The instance the reason comes from (for V(queued), every instance that has it queued).
       type: str
+      sample: radarr
     imported_at:
       description: Date of the import.
       type: str
+      sample: "2026-11-20T03:04:05Z"
     last_grab_at:
       description: Date of the latest grab, when it matters.
       type: str
+      sample: "2026-11-22T10:00:00Z"
     source_title:
       description: The release name the instance recorded.
       type: str
+      sample: Some.Movie.2020.2160p.WEB-DL-GRP
 evidence:
   description: Per imported hash, the import that proves it.
   returned: when O(verbose_results=true)
@@ -169,41 +189,68 @@ instances:
   description: What was read from each instance.
   returned: always
   type: list
+  sample:
+    - name: radarr
+      history_records: 2500
+      history_pages: 1
+      history_read: incremental
+      history_read_why: 3 new records
+      history_requests: 1
+      new_records: 3
+      queue_records: 4
+      grabs: 1270
+      imports: 1228
+      ignored_ids: 2
   elements: dict
   contains:
     name:
       description: The instance's name.
       type: str
+      sample: radarr
     history_records:
       description: History records read (grabs and imports).
       type: int
+      sample: 2500
     history_pages:
       description: History pages read by this run.
       type: int
+      sample: 1
     history_read:
       description: V(full) (every page) or V(incremental) (only what is new since the last run).
       type: str
+      version_added: 0.3.0
+      sample: incremental
     history_read_why:
       description: Why the history was read so, for example C(no usable cache) or C(3 new records).
       type: str
+      version_added: 0.3.0
+      sample: "3 new records"
     history_requests:
       description: HTTP requests the history took (the queue takes one per page more).
       type: int
+      version_added: 0.3.0
+      sample: 1
     new_records:
       description: History records this run read that the last run had not.
       type: int
+      version_added: 0.3.0
+      sample: 3
     queue_records:
       description: Queue records read.
       type: int
+      sample: 4
     grabs:
       description: Grab records with an info-hash.
       type: int
+      sample: 1270
     imports:
       description: Import records with an info-hash.
       type: int
+      sample: 1228
     ignored_ids:
       description: Records whose download id is not an info-hash (usenet, blackhole).
       type: int
+      sample: 2
 """
 
 import os
@@ -228,10 +275,17 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     if p["page_size"] < 1:
-        module.fail_json(msg="page_size must be at least 1", instances=[])
-    names = [i["name"] for i in p["instances"]]
-    if len(set(names)) != len(names):
-        module.fail_json(msg="instance names must be unique", instances=[])
+        module.fail_json(msg="page_size must be at least 1 (got %d)" % p["page_size"], instances=[])
+    seen = set()
+    for instance in p["instances"]:
+        if instance["name"] in seen:
+            module.fail_json(msg="instance names must be unique: %r is given twice" % instance["name"], instances=[])
+        seen.add(instance["name"])
+        if instance["timeout"] < 1:
+            module.fail_json(msg="instance %s: timeout must be at least 1 second (got %d)"
+                             % (instance["name"], instance["timeout"]), instances=[])
+        if not instance["name"].strip():
+            module.fail_json(msg="instance names must not be empty", instances=[])
     state_dir = p["state_dir"]
     if p["incremental"]:
         if not os.path.isabs(state_dir):

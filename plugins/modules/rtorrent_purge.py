@@ -204,50 +204,77 @@ removed:
   description: Torrents removed (in check mode, that would be removed), in the order of removal.
   returned: always
   type: list
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      label: radarr
+      size_bytes: 8123456789
+      ratio: 2.1
+      reason: ratio 2.10 >= 1.5
+      trigger: policy
+      data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+      data: removed
+      shared_with: []
+      shared_with_names: []
+      data_verified: true
+      files: 3
   elements: dict
   contains:
     hash:
       description: Info-hash.
       type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
     name:
       description: Torrent name.
       type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
     label:
       description: ruTorrent label.
       type: str
+      sample: radarr
     size_bytes:
       description: Size of the torrent's data.
       type: int
+      sample: 8123456789
     reason:
       description: Why it was removed, for example C(ratio 2.10 >= 1.5).
       type: str
+      sample: "ratio 2.10 >= 1.5"
     trigger:
       description: V(policy) (ratio or age met) or V(capacity) (removed to get under O(max_total_gb)).
       type: str
+      sample: policy
     ratio:
       description: Upload ratio (rTorrent's per-mille value divided by 1000).
       type: float
+      sample: 2.1
     data_path:
       description: Where its data is on the seedbox.
       type: str
+      sample: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
     data:
       description: V(removed), V(kept) (shared with a loaded torrent or O(data_removal=torrent_only)).
       type: str
+      sample: removed
     shared_with:
       description: Info-hashes of the loaded torrents using the same data (cross-seeds).
       type: list
+      sample: ["89ABCDEF0123456789ABCDEF0123456789ABCDEF"]
       elements: str
     shared_with_names:
       description: The names of those torrents, in the same order.
       type: list
+      sample: ["Some.Movie.2020.1080p.BluRay.x264-GRP (cross-seed)"]
       elements: str
       version_added: 0.3.0
     data_verified:
       description: The data was checked to be gone after deleting (null when the data was kept or in check mode).
       type: bool
+      sample: true
     files:
       description: Number of files of the torrent.
       type: int
+      sample: 3
 kept:
   description:
     - The imported torrents that stay, with the reason (every torrent that stays with O(verbose_results=true)).
@@ -263,15 +290,19 @@ kept:
     hash:
       description: Info-hash.
       type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
     name:
       description: Torrent name.
       type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
     reason:
       description: Why it stays, for example C(not imported by Radarr/Sonarr).
       type: str
+      sample: "ratio 0.40 < 1.5 and seeded 0.5 days < 2"
     code:
       description: The reason as a key of RV(kept_counts).
       type: str
+      sample: policy_not_met
 kept_counts:
   description:
     - Torrents that stay, counted by reason. Keys appear only when counted; possible keys are
@@ -279,32 +310,39 @@ kept_counts:
       V(incomplete), V(outside_root), V(min_seed_time), V(policy_not_met) and V(max_removals).
   returned: always
   type: dict
+  version_added: 0.3.0
   sample: {"not_imported": 2810, "queued": 4, "policy_not_met": 120, "regrabbed": 1}
 bytes_freed:
   description: Bytes of data deleted (in check mode, that would be deleted).
   returned: always
   type: int
+  sample: 16247013578
 used_bytes_before:
   description: Data of all loaded torrents before, shared data counted once.
   returned: always
   type: int
+  sample: 712000000000
 used_bytes_after:
   description: The same after the run (in check mode, as it would be).
   returned: always
   type: int
+  sample: 695752986422
 free_bytes_after:
   description: Free space of the seedbox's download file system as rTorrent reports it, after the run.
   returned: when a torrent is still loaded
   type: int
+  sample: 304247013578
 torrents_total:
   description: Torrents rTorrent had loaded.
   returned: always
   type: int
+  sample: 3012
 resumed:
   description:
     - Removals an earlier run started and did not finish (see O(journal)), and what this run did about each.
   returned: always
   type: list
+  version_added: 0.3.0
   elements: dict
   sample:
     - hash: 0123456789ABCDEF0123456789ABCDEF01234567
@@ -320,38 +358,48 @@ resumed:
     hash:
       description: Info-hash.
       type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
     name:
       description: Torrent name.
       type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
     data_path:
       description: Where its data was on the seedbox.
       type: str
+      sample: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
     files:
       description: Number of file paths captured before the erase.
       type: int
+      sample: 3
     size_bytes:
       description: Size of the torrent's data when the earlier run captured it.
       type: int
+      sample: 8123456789
     started:
       description: When the earlier run wrote the intent (UTC).
       type: str
+      sample: "2026-11-24T03:00:12Z"
     outcome:
       description:
         - V(finished) (the data deleted and verified gone, or meant to stay), V(abandoned) (the torrent is
-          loaded again, or a loaded torrent uses its paths now: nothing deleted), V(left) (another seedbox's or
-          download root's intent, or no way to delete data: still pending); in check mode V(would finish) and
+          loaded again, or a loaded torrent uses its paths now; nothing deleted), V(left) (another seedbox's or
+          download root's intent, or no way to delete data; still pending); in check mode V(would finish) and
           V(would abandon).
       type: str
+      sample: finished
     why:
       description: What was done or found, in words.
       type: str
+      sample: deleted the 3 of its 3 files still there
     data_verified:
       description: The data was checked to be gone after deleting (null when nothing was deleted).
       type: bool
+      sample: true
 locked:
   description: Another purge held O(lock_file); nothing was done.
   returned: always
   type: bool
+  version_added: 0.3.0
   sample: false
 """
 
@@ -366,6 +414,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import HASH_RE
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
     Journal, JournalError, PurgeStopped, execute, resume)
@@ -381,6 +430,32 @@ def _remover(module):
     if method in ("sftp", "rutorrent"):
         return SftpRemover(params["download_root"], timeout=params["rtorrent_timeout"],
                            **sftp_connection_args(module))
+    return None
+
+
+def _argument_problem(p):
+    """What is wrong with the arguments beyond their types, in words; None when nothing is."""
+    for name in ("min_ratio", "min_seed_days", "min_seed_hours", "max_total_gb", "max_removals"):
+        if p[name] is not None and p[name] < 0:
+            return "%s must not be negative (got %s)" % (name, p[name])
+    for name in ("verify_timeout", "rtorrent_timeout"):
+        if p[name] < 1:
+            return "%s must be at least 1 second (got %s)" % (name, p[name])
+    if not 1 <= p["sftp_port"] <= 65535:
+        return "sftp_port must be a TCP port, 1 to 65535 (got %s)" % p["sftp_port"]
+    root = p["download_root"]
+    if root is not None:
+        if not root.startswith("/"):
+            return "download_root must be an absolute path, not %r" % root
+        if not os.path.normpath(root).strip("/"):   # /, //, /.., ...
+            return "download_root must not be / (name the folder the torrents' data is in)"
+    for name in ("state_dir", "journal", "lock_file"):
+        if p[name] and not os.path.isabs(p[name]):
+            return "%s must be an absolute path, not %r" % (name, p[name])
+    for name in ("imported_hashes", "queued_hashes", "regrabbed_hashes", "protect_hashes"):
+        for value in p[name]:
+            if not HASH_RE.match(value.strip()):
+                return "%s: %r is not an info-hash (40 hexadecimal digits)" % (name, value)
     return None
 
 
@@ -419,19 +494,9 @@ def main():
     p = module.params
     result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
                   torrents_total=0, resumed=[], locked=False)
-    for name in ("min_ratio", "min_seed_days", "min_seed_hours"):
-        if p[name] < 0:
-            module.fail_json(msg="%s must not be negative" % name, **result)
-    if p["max_removals"] is not None and p["max_removals"] < 0:
-        module.fail_json(msg="max_removals must not be negative", **result)
-    if p["download_root"] and not p["download_root"].startswith("/"):
-        module.fail_json(msg="download_root must be an absolute path", **result)
-    if p["download_root"] and os.path.normpath(p["download_root"]) == "/":
-        module.fail_json(msg="download_root must not be /", **result)
-
-    for name in ("state_dir", "journal", "lock_file"):
-        if p[name] and not os.path.isabs(p[name]):
-            module.fail_json(msg="%s must be an absolute path, not %r" % (name, p[name]), **result)
+    problem = _argument_problem(p)
+    if problem:
+        module.fail_json(msg="%s; nothing was removed" % problem, **result)
     journal_path = p["journal"] or os.path.join(p["state_dir"], "purge-journal.jsonl")
     lock_path = p["lock_file"] or os.path.join(p["state_dir"], "purge.lock")
     try:
