@@ -49,6 +49,8 @@ options:
     description:
       - Folder on the managed host for the history state files, C(arr-history-<name>.json) per instance.
         Created (mode 0700) when its parent exists. Check mode reads them but writes none.
+      - A folder that cannot be created or written only costs requests (every history is read in full) and gives
+        a warning; the answer is the same.
     type: path
     default: /var/lib/servarr
     version_added: 0.3.0
@@ -287,13 +289,16 @@ def main():
         if not instance["name"].strip():
             module.fail_json(msg="instance names must not be empty", instances=[])
     state_dir = p["state_dir"]
+    keep_state = p["incremental"] and not module.check_mode
     if p["incremental"]:
         if not os.path.isabs(state_dir):
             module.fail_json(msg="state_dir must be an absolute path, not %r" % state_dir, instances=[])
         try:
             ensure_folder(state_dir, module.check_mode)
         except StateError as exc:
-            module.fail_json(msg="%s; no hashes returned, nothing may be purged" % exc, instances=[])
+            # the state only saves requests: without it every history is read in full, the answer is the same
+            module.warn("%s; every history is read in full until it can be kept" % exc)
+            keep_state = False
 
     raw, reads, caches = [], {}, []
     for instance in p["instances"]:
@@ -311,7 +316,7 @@ def main():
                 client.close()
         raw.append({"name": instance["name"], "digest": folded, "queue": queue})
         reads[instance["name"]] = info
-        if p["incremental"] and fresh is not None and (info["history_read"] == "full" or info["new_records"]):
+        if keep_state and fresh is not None and (info["history_read"] == "full" or info["new_records"]):
             caches.append((path, instance, fresh))
 
     decision = evaluate(raw)
@@ -321,12 +326,11 @@ def main():
                      history_read_why=info["why"], history_requests=info["history_requests"],
                      new_records=info["new_records"])
         stats.pop("undated", None)
-    if not module.check_mode:
-        try:
-            for path, instance, fresh in caches:
-                save_cache(path, instance, fresh)
-        except (StateError, OSError, IOError) as exc:
-            module.fail_json(msg="cannot write the history state file: %s" % exc, instances=decision["stats"])
+    try:
+        for path, instance, fresh in caches:
+            save_cache(path, instance, fresh)
+    except (StateError, OSError, IOError) as exc:
+        module.warn("cannot write the history state file (%s); the next run reads every history in full" % exc)
     result = dict(changed=False, imported_hashes=decision["imported"], queued_hashes=decision["queued"],
                   regrabbed_hashes=decision["regrabbed"], counts=decision["counts"], held_back=decision["held_back"],
                   instances=decision["stats"])

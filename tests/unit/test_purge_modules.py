@@ -111,3 +111,14 @@ def test_history_check_mode_writes_no_state(tmp_path, capsys):
     result = run(arr_history_hashes, {"instances": instances("radarr", url="ftp://radarr"),
                                       "state_dir": str(tmp_path / "state")}, capsys, check_mode=True)
     assert "is not an http:// or https:// URL" in result["msg"] and not (tmp_path / "state").exists()
+
+
+def test_history_state_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path, capsys, monkeypatch):
+    from ansible_collections.mediaops.servarr.plugins.module_utils import arr
+    monkeypatch.setattr(arr.ArrClient, "history", lambda self, page_size=1000: ([], 1))
+    monkeypatch.setattr(arr.ArrClient, "queue", lambda self, page_size=1000: ([], 1))
+    result = run(arr_history_hashes, {"instances": instances("radarr"),
+                                      "state_dir": str(tmp_path / "missing-parent" / "state")}, capsys)
+    assert result.get("failed") is not True and result["imported_hashes"] == []
+    warning = json.dumps(result["warnings"])
+    assert "its parent" in warning and "read in full" in warning
