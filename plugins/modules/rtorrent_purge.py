@@ -354,6 +354,7 @@ resumed:
       outcome: finished
       why: deleted the 3 of its 3 files still there
       data_verified: true
+      paths_left: 3
   contains:
     hash:
       description: Info-hash.
@@ -391,6 +392,11 @@ resumed:
       description: What was done or found, in words.
       type: str
       sample: deleted the 3 of its 3 files still there
+    paths_left:
+      description: Of its captured files, how many were still there and were deleted (in check mode, would be).
+      type: int
+      returned: when its data was to be deleted
+      sample: 3
     data_verified:
       description: The data was checked to be gone after deleting (null when nothing was deleted).
       type: bool
@@ -492,8 +498,8 @@ def main():
         ],
     )
     p = module.params
-    result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
-                  torrents_total=0, resumed=[], locked=False)
+    result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0,
+                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False)
     problem = _argument_problem(p)
     if problem:
         module.fail_json(msg="%s; nothing was removed" % problem, **result)
