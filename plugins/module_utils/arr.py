@@ -59,8 +59,8 @@ class ArrClient:
             raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
         if resp.status != 200:
             page = " page %s" % query["page"] if query and "page" in query else ""
-            raise ArrError("%s: GET %s%s answered HTTP %s %s%s" % (self.name, path, page, resp.status, resp.reason,
-                                                                  resp.tried()), resp.status)
+            raise ArrError("%s: GET %s%s answered HTTP %s %s%s"
+                           % (self.name, path, page, resp.status, resp.reason, resp.tried()), resp.status)
         try:
             return json.loads(resp.body.decode("utf-8"))
         except ValueError:

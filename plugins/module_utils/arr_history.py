@@ -65,8 +65,9 @@ def _full(client, page_size, why, requests_before):
              "max_id": max(ids) if ids else 0, "newest_id": newest.get("id") if newest and ids else 0}
     if records and not ids:
         cache = None   # records without ids cannot be read incrementally: keep no cache
-    return folded, cache, {"history_read": "full", "why": why, "history_pages": pages, "new_records": len(records),
-                   "history_requests": client.http.request_count - requests_before}
+    info = {"history_read": "full", "why": why, "history_pages": pages, "new_records": len(records),
+            "history_requests": client.http.request_count - requests_before}
+    return folded, cache, info
 
 
 def _incremental(client, cache, page_size):
@@ -122,8 +123,9 @@ def read_history(client, cache, page_size=1000, why_no_cache="no usable cache"):
     ids = [r["id"] for r in new]
     cache = dict(cache, digest=folded, total=cache["total"] + len(new), max_id=max([cache["max_id"]] + ids),
                  newest_id=new[0]["id"] if new else cache["newest_id"])
-    return folded, cache, {"history_read": "incremental", "why": "%d new records" % len(new), "history_pages": pages,
-                   "new_records": len(new), "history_requests": client.http.request_count - start}
+    info = {"history_read": "incremental", "why": "%d new records" % len(new), "history_pages": pages,
+            "new_records": len(new), "history_requests": client.http.request_count - start}
+    return folded, cache, info
 
 
 def save_cache(path, instance, cache):

@@ -550,6 +550,14 @@ def _run(module, journal, result):
             remover.close()
 
 
+def _data_words(entry):
+    """What happens to a planned removal's data, for the diff: a cross-seed sibling named by its torrent name."""
+    if not entry["shared_with"]:
+        return entry["data"]
+    return "kept, shared with " + ", ".join("%s (%s)" % (name, torrent_hash) for name, torrent_hash in
+                                            zip(entry["shared_with_names"], entry["shared_with"]))
+
+
 def _resume(module, client, remover, journal, torrents, result):
     """Finish the removals an earlier run left unfinished (Journal, purge_run.resume) before deciding anew."""
     p = module.params
@@ -612,12 +620,8 @@ def _purge(module, client, remover, journal, result):
         result["diff"] = {
             "before_header": "rTorrent %s" % client.transport.description,
             "after_header": "rTorrent %s" % client.transport.description,
-            "before": "".join("%s %s (%s; data %s)\n" % (
-                e["hash"], e["data_path"], e["reason"],
-                "kept, shared with " + ", ".join("%s (%s)" % (n, h) for n, h in zip(e["shared_with_names"],
-                                                                                  e["shared_with"]))
-                if e["shared_with"] else e["data"])
-                for e in planned),
+            "before": "".join("%s %s (%s; data %s)\n" % (e["hash"], e["data_path"], e["reason"], _data_words(e))
+                              for e in planned),
             "after": "",
         }
     if module.check_mode or not planned:

@@ -169,8 +169,8 @@ def test_resume_in_check_mode_reports_and_changes_nothing(tmp_path):
     ([], intent("A", FILES["A"], data="kept", shared_with=["X"], shared_with_names=["Movie.X"]), "finished",
      "its data stays (shared with Movie.X)"),
 ])
-def test_resume_deletes_nothing_a_loaded_torrent_uses_or_another_seedbox_owns(tmp_path, loaded, record, outcome,
-                                                                               why):
+def test_resume_deletes_nothing_a_loaded_torrent_uses_or_another_seedbox_owns(
+        tmp_path, loaded, record, outcome, why):
     remover = FakeRemover(FILES["A"] + ["/elsewhere/a.mkv"])
     report = resume(Journal(str(tmp_path / "j.jsonl")), [record], loaded, remover, "https://seedbox/RPC2", "/dl")
     assert report[0]["outcome"] == outcome and why in report[0]["why"], report
