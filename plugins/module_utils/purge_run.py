@@ -16,6 +16,7 @@ __metaclass__ = type
 import json
 import os
 import posixpath
+import signal
 import tempfile
 import time
 
@@ -142,6 +143,45 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+class StopRequest:
+    """SIGTERM, SIGINT or SIGHUP during the removals ask the run to stop after the torrent in hand (its erase,
+    deletion and verification finish, so nothing is left half done); a second signal ends the process at once
+    (the journal then lets the next run finish). Use as a context manager around ``execute``."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self):
+        self.signum = None
+        self._saved = {}
+
+    def _handler(self, signum, frame):
+        if self.signum is not None:   # asked twice: stop now
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.signum = signum
+
+    def __enter__(self):
+        for signum in self.SIGNALS:
+            self._saved[signum] = signal.signal(signum, self._handler)
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        return False
+
+    def describe(self):
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return "signal %s" % self.signum
+
+
+class Stopped(Exception):
+    pass
+
+
 class PurgeStopped(Exception):
     """A removal failed: ``done`` holds the entries completed before it, ``cause`` the error."""
 
@@ -152,15 +192,19 @@ class PurgeStopped(Exception):
 
 
 def execute(client, remover, planned, files, data_removal, verify_timeout, journal, clock=time.time,
-            sleep=time.sleep, context=None):
+            sleep=time.sleep, context=None, stop=None):
     """Remove each entry of ``planned`` (purge_policy.result_entry, in plan order; ``files``: hash -> paths);
     returns the entries done, each with ``data_verified`` set when its data was deleted and checked gone.
     ``context`` (seedbox, download_root) goes into every intent record, so that ``resume`` finishes it only
-    against the same seedbox. Raises PurgeStopped."""
+    against the same seedbox. ``stop`` (a StopRequest): no torrent is started after a stop was asked for.
+    Raises PurgeStopped."""
     done = []
     context = dict(context or {}, data_removal=data_removal)
     try:
         for entry in planned:
+            if stop is not None and stop.signum is not None:
+                raise Stopped("%s received; stopped before the next removal, nothing is half done"
+                              % stop.describe())
             h = entry["hash"]
             paths = files[h]
             journal.write(dict(entry, event="removing", paths=paths, **context))
@@ -189,7 +233,7 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                     entry["data_verified"] = True
             journal.write(dict(entry, event="removed"))
             done.append(entry)
-    except (ServiceError, RemovalError, OSError, IOError) as exc:
+    except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
         raise PurgeStopped(done, exc)
     return done
 

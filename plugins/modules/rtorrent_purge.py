@@ -25,6 +25,9 @@ description:
     (a cross-seed) loses only its torrent entry while a sibling remains.
   - Any failure stops the run at once with the torrents removed so far in the result; nothing is removed
     after an error. A second run removes nothing and reports no change.
+  - SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop the run after the torrent in hand (its erase, deletion and
+    verification finish) and fail it with what was removed; a second signal ends it at once, and the next run
+    finishes what it left (see O(journal)).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -423,7 +426,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import
 from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import HASH_RE
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
-    Journal, JournalError, PurgeStopped, execute, resume)
+    Journal, JournalError, PurgeStopped, StopRequest, execute, resume)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
 
@@ -631,8 +634,10 @@ def _purge(module, client, remover, journal, result):
         module.exit_json(**result)
 
     try:
-        done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
-                       context={"seedbox": client.transport.description, "download_root": p["download_root"]})
+        with StopRequest() as stop:
+            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+                           context={"seedbox": client.transport.description, "download_root": p["download_root"]},
+                           stop=stop)
     except PurgeStopped as stop:
         result["removed"] = stop.done
         result["changed"] = result["changed"] or bool(stop.done)

@@ -1,7 +1,8 @@
 """A purge killed (SIGKILL) right after a d.erase, against the lab's real rTorrent: the next run finishes it.
+And a purge told to stop (SIGTERM) at that moment: it finishes the torrent in hand and starts no other.
 
 The module runs in its own process, as Ansible runs it; the only thing changed in it is that the process
-SIGKILLs itself as soon as rTorrent has erased the first torrent, before the data is deleted.
+signals itself as soon as rTorrent has erased the first torrent, before the data is deleted.
 """
 import json
 import os
@@ -24,7 +25,7 @@ erase = rtorrent.RTorrentClient.erase
 
 def erase_then_die(self, torrent_hash):
     erase(self, torrent_hash)
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), getattr(signal, sys.argv[3]))
 
 rtorrent.RTorrentClient.erase = erase_then_die
 from ansible_collections.mediaops.servarr.plugins.modules import rtorrent_purge
@@ -45,12 +46,16 @@ def module_args(lab, **extra):
     return args
 
 
-def killed_after_first_erase(lab, key):
+def signalled_after_first_erase(lab, keys, signame="SIGKILL"):
     path = os.path.join(lab["dir"], "args.json")
     with open(path, "w") as handle:
-        json.dump(module_args(lab, imported_hashes=[lab["torrents"][key]["hash"]]), handle)
-    proc = subprocess.run([sys.executable, "-c", RUNNER, path, COLLECTIONS], stdout=subprocess.PIPE,
+        json.dump(module_args(lab, imported_hashes=[lab["torrents"][key]["hash"] for key in keys]), handle)
+    return subprocess.run([sys.executable, "-c", RUNNER, path, COLLECTIONS, signame], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+
+
+def killed_after_first_erase(lab, key):
+    proc = signalled_after_first_erase(lab, [key])
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
 
 
@@ -83,6 +88,8 @@ def test_the_next_run_frees_the_data_a_killed_run_left_behind(lab):
     assert [(r["hash"], r["outcome"], r["data_verified"]) for r in result["resumed"]] == [
         (movie["hash"], "finished", True)]
     assert result["resumed"][0]["name"] == movie["name"] and result["changed"] is True
+    assert "[left by an earlier run: %s: finished, deleted the 2 of its 2 files still there]" % movie["name"] \
+        in real.task("Summary")["msg"]
     assert not os.path.exists(movie["data_path"])
     assert movie["hash"] not in [r["hash"] for r in result["removed"]]
     assert result["bytes_freed"] >= result["resumed"][0]["size_bytes"] > 0
@@ -108,3 +115,18 @@ def test_data_a_loaded_torrent_uses_now_is_kept(lab):
     assert [(r["hash"], r["outcome"]) for r in resumed] == [(movie["hash"], "abandoned")]
     assert "used by the loaded torrent %s" % movie["name"] in resumed[0]["why"]
     assert os.path.exists(movie["data_path"]) and info_hash.upper() in loaded(lab)
+
+
+def test_a_run_told_to_stop_finishes_the_torrent_in_hand_and_starts_no_other(lab):
+    proc = signalled_after_first_erase(lab, ["movie_old", "movie_a"], "SIGTERM")
+    result = json.loads(proc.stdout)
+    assert result["failed"] is True, result
+    pair = [lab["torrents"]["movie_old"], lab["torrents"]["movie_a"]]
+    first, second = sorted(pair, key=lambda t: t["hash"] != result["removed"][0]["hash"])
+    assert result["msg"] == ("stopped after 1 of 2 removals: SIGTERM received; stopped before the next removal, "
+                             "nothing is half done")
+    assert [(r["hash"], r["data_verified"]) for r in result["removed"]] == [(first["hash"], True)]
+    assert not os.path.exists(first["data_path"]) and first["hash"] not in loaded(lab)
+    assert os.path.exists(second["data_path"]) and second["hash"] in loaded(lab)
+    records = [json.loads(line) for line in journal_lines(lab).splitlines()]
+    assert [(r["hash"], r["event"]) for r in records] == [(first["hash"], "removing"), (first["hash"], "removed")]

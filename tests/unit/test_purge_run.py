@@ -191,3 +191,25 @@ def test_the_intent_carries_what_the_next_run_needs(tmp_path):
     first = journal.read()[0]
     assert (first["event"], first["paths"], first["data_path"], first["download_root"], first["data_removal"],
             first["seedbox"]) == ("removing", FILES["A"], "/dl/A", "/dl", "sftp", "https://seedbox/RPC2")
+
+
+def test_a_stop_signal_lets_the_torrent_in_hand_finish_and_starts_no_other():
+    import os
+    import signal
+    from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import StopRequest
+
+    class SignalledRemover(FakeRemover):
+        def remove(self, paths, data_path):
+            os.kill(os.getpid(), signal.SIGTERM)   # arrives while A's data is being deleted
+            FakeRemover.remove(self, paths, data_path)
+
+    client = FakeRTorrent("ABC")
+    remover = SignalledRemover([p for paths in FILES.values() for p in paths])
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(PurgeStopped) as stop:
+        with StopRequest() as request:
+            execute(client, remover, [entry("A"), entry("B")], FILES, "sftp", 60, Journal(None), stop=request)
+    assert [e["hash"] for e in stop.value.done] == ["A"] and stop.value.done[0]["data_verified"] is True
+    assert str(stop.value.cause) == "SIGTERM received; stopped before the next removal, nothing is half done"
+    assert client.loaded == {"B", "C"} and remover.present == set(FILES["B"] + FILES["C"])
+    assert signal.getsignal(signal.SIGTERM) == before   # the handlers are put back
