@@ -167,3 +167,19 @@ def test_the_arr_instance_ca_option_is_named():
         arr_client(instance)
     client = arr_client(dict(instance, ca_path=None))
     assert client.http.ca_option == "ca_path of instance radarr4k"
+
+
+def test_the_jellyfin_and_rtorrent_ca_options_are_named():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.common import jellyfin_client, rtorrent_client
+
+    class Module:
+        params = {"jellyfin_url": "https://jf", "jellyfin_api_key": "k", "jellyfin_validate_certs": True,
+                  "jellyfin_ca_path": "/nonexistent.pem", "jellyfin_timeout": 5,
+                  "rtorrent_url": "https://seedbox/RPC2", "rtorrent_username": None, "rtorrent_password": None,
+                  "rtorrent_validate_certs": True, "rtorrent_ca_path": None, "rtorrent_timeout": 5}
+
+    with pytest.raises(ServiceError, match="^jellyfin_ca_path /nonexistent.pem does not exist"):
+        jellyfin_client(Module)
+    Module.params["jellyfin_ca_path"] = None
+    assert jellyfin_client(Module).http.ca_option == "jellyfin_ca_path"
+    assert rtorrent_client(Module).transport.http.ca_option == "rtorrent_ca_path"
