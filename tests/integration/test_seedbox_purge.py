@@ -87,6 +87,13 @@ def test_check_then_real_then_idempotent(lab):
     assert [j["event"] for j in journal].count("removed") == len(scenario.EXPECTED_PURGED)
     assert all(j["paths"] for j in journal if j["event"] == "removing")
 
+    # check mode reads the history state but writes none
+    state = os.path.join(lab["dir"], "state")
+    stamps = dict((n, os.stat(os.path.join(state, n)).st_mtime_ns) for n in os.listdir(state))
+    dry = run_playbook(lab, "playbooks/seedbox_purge.yml", check=True)
+    assert dry.rc == 0 and [s["history_read"] for s in dry.task(ARR)["instances"]] == ["incremental"] * 2
+    assert dict((n, os.stat(os.path.join(state, n)).st_mtime_ns) for n in os.listdir(state)) == stamps
+
     again = run_playbook(lab, "playbooks/seedbox_purge.yml", servarr_verbose_results=True)
     assert again.rc == 0
     kept = dict((by_key(lab, [k["hash"]])[0], k["reason"]) for k in again.task(PURGE)["kept"])
