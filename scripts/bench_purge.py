@@ -10,6 +10,10 @@ that adds 25 ms to every HTTP request. Measures:
     (--baseline-sample, default 150 torrents) and is extrapolated to all of them; --baseline-sample 0 runs it
     on every torrent (about 35 minutes).
 
+And the history read of a scheduled run (arr_history_hashes): a first run, which reads every page and keeps
+what it read in a state file, against a repeated run over the unchanged history, which reads only what is new
+(requests and seconds for history + queue, state file written and read included).
+
     <venv>/bin/python scripts/bench_purge.py [--torrents 3000] [--history 10000] [--latency-ms 25]
 """
 import argparse
@@ -115,7 +119,16 @@ def ours(rt_url, arr_url, ca, root):
     decision = plan(torrents, evidence["imported"], evidence["queued"], min_ratio=1.5, min_seed_days=0,
                     download_root=root, now=time.time())
     assert all(e["torrent"]["files"] for e in decision["remove"])  # paths captured in the same call
-    return time.perf_counter() - start, rt.request_count, len(torrents), len(decision["remove"]), pages
+    elapsed = time.perf_counter() - start
+    # what rtorrent_purge returns about the torrents that stay, all of them (verbose_results) or the imported
+    # ones, on a seedbox where a tenth of the torrents are imported and none has seeded long enough yet
+    imported = set(t["hash"] for t in torrents[:len(torrents) // 10]) & set(evidence["imported"])
+    kept_plan = plan(torrents, imported, min_ratio=1.5, min_seed_days=30, download_root=root, now=time.time())
+    kept = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"], "code": k["code"]}
+            for k in kept_plan["keep"]]
+    sizes = (len(json.dumps(kept)), len(json.dumps([k for k in kept if k["hash"] in imported])),
+             len(json.dumps(evidence["evidence"])), len(json.dumps(evidence["held_back"]) + json.dumps(evidence["counts"])))
+    return elapsed, rt.request_count, len(torrents), len(decision["remove"]), pages, sizes
 
 
 def baseline(rt_url, arr_url, ca, sample):
@@ -148,6 +161,30 @@ def baseline(rt_url, arr_url, ca, sample):
     return fixed + per_torrent * len(seeding), len(subset), len(seeding), requests[0], per_torrent
 
 
+def history_runs(arr_url, d):
+    """(seconds, requests, how) for a first run without state and a repeated run with it."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.arr_history import (
+        cache_path, load_cache, read_history, save_cache)
+    from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
+    instance = {"name": "radarr", "type": "radarr", "url": arr_url}
+    path = cache_path(d, "radarr")
+    runs = []
+    for dummy in range(2):
+        start = time.perf_counter()
+        arr = ArrClient("radarr", "radarr", arr_url, "b" * 32)
+        cache, _why = load_cache(path, instance)
+        folded, fresh, info = read_history(arr, cache, page_size=1000)
+        queue, _pages = arr.queue()
+        imported = evaluate([{"name": "radarr", "digest": folded, "queue": queue}])["imported"]
+        if info["history_read"] == "full" or info["new_records"]:
+            save_cache(path, instance, fresh)
+        arr.close()
+        runs.append((time.perf_counter() - start, arr.http.request_count, info["history_read"], len(imported)))
+    assert runs[0][3] == runs[1][3], "the repeated run decided differently"
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--torrents", type=int, default=3000)
@@ -167,9 +204,19 @@ def main():
         rt_url = "https://localhost:%d/rutorrent/plugins/httprpc/action.php" % proxies["https"].port
         arr_url = "http://127.0.0.1:%d" % proxies["radarr"].port
         ca = os.path.join(d, "tls.crt")
-        ours_s, rt_requests, n, removable, pages = ours(rt_url, arr_url, ca, root)
+        (first_s, first_n, first_how, hashes), (again_s, again_n, again_how, _h) = history_runs(arr_url, d)
+        print("history first run:    %.2fs  (%d requests to Radarr: %s read of %d records + queue; %d imported)"
+              % (first_s, first_n, first_how, args.history, hashes))
+        print("history repeated run: %.2fs  (%d requests to Radarr: %s read + queue; same %d imported)"
+              % (again_s, again_n, again_how, hashes))
+        print("history ratio:        %.1fx faster, %.1fx fewer requests (target: <= 2 requests per instance)"
+              % (first_s / again_s, first_n / float(again_n)))
+        ours_s, rt_requests, n, removable, pages, sizes = ours(rt_url, arr_url, ca, root)
         print("ours:     %.2fs  (%d HTTP requests to rTorrent, %d torrents, %d to remove, %d history pages)"
               % (ours_s, rt_requests, n, removable, pages))
+        print("results:  rtorrent_purge kept %.1f KB with verbose_results, %.1f KB by default; arr_history_hashes "
+              "evidence %.1f KB with verbose_results, counts + held_back %.1f KB by default"
+              % tuple(x / 1024.0 for x in sizes))
         base_s, sampled, seeding, base_requests, per = baseline(rt_url, arr_url, ca, args.baseline_sample)
         how = "measured" if sampled == seeding else "%d of %d torrents measured, %.0f ms each, extrapolated" % (
             sampled, seeding, per * 1000)

@@ -27,6 +27,11 @@ sys.path.insert(0, COLLECTIONS)
 
 import lab as lab_mod  # noqa: E402
 
+# The HTTP clients honour https_proxy/http_proxy as the standard library does; the lab is on this host, so a
+# proxy a machine sets for the internet must not carry the tests' requests to it.
+for _name in ("no_proxy", "NO_PROXY"):
+    os.environ[_name] = ",".join(x for x in (os.environ.get(_name), "localhost", "127.0.0.1") if x)
+
 
 @pytest.fixture
 def lab(tmp_path):

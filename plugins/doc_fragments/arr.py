@@ -33,6 +33,7 @@ options:
         description:
           - Base URL of the application, including its URL base if one is set (for example
             V(http://127.0.0.1:7878) or V(https://host/sonarr)).
+          - A proxy set in the environment (E(https_proxy), E(http_proxy)) is used unless E(no_proxy) names the host.
         type: str
         required: true
       api_key:
@@ -84,6 +85,7 @@ options:
         description:
           - Base URL of the application, including its URL base if one is set (for example
             V(http://127.0.0.1:7878) or V(https://host/sonarr)).
+          - A proxy set in the environment (E(https_proxy), E(http_proxy)) is used unless E(no_proxy) names the host.
         type: str
         required: true
       api_key:

@@ -18,6 +18,8 @@ options:
         C(https://host/RPC2); HTTP Digest or Basic authentication is chosen from the server's challenge
         and the connection is kept alive for every call of the task.
       - C(scgi://127.0.0.1:5000) or C(scgi:///run/rtorrent.sock) for an rTorrent on the managed host.
+      - An C(https://) or C(http://) endpoint is reached through the proxy the environment names (E(https_proxy),
+        E(http_proxy), an C(https://) one through a C(CONNECT) tunnel), unless E(no_proxy) names the host.
       - If not set, the value of the E(RTORRENT_URL) environment variable is used.
     type: str
     required: true

@@ -58,7 +58,9 @@ class ArrClient:
         if resp.status == 401:
             raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
         if resp.status != 200:
-            raise ArrError("%s: GET %s answered HTTP %s %s" % (self.name, path, resp.status, resp.reason), resp.status)
+            page = " page %s" % query["page"] if query and "page" in query else ""
+            raise ArrError("%s: GET %s%s answered HTTP %s %s%s"
+                           % (self.name, path, page, resp.status, resp.reason, resp.tried()), resp.status)
         try:
             return json.loads(resp.body.decode("utf-8"))
         except ValueError:
@@ -92,6 +94,16 @@ class ArrClient:
     def history(self, event_types=(EVENT_GRABBED, EVENT_IMPORTED), page_size=1000):
         query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types)}
         return self.paged("/api/v3/history", query, page_size)
+
+    def history_page(self, page, page_size, event_types=(EVENT_GRABBED, EVENT_IMPORTED)):
+        """One page of the history, newest first: (records, totalRecords)."""
+        query = {"sortKey": "date", "sortDirection": "descending", "eventType": list(event_types), "page": page,
+                 "pageSize": page_size}
+        data = self.get("/api/v3/history", query)
+        if not isinstance(data, dict) or not isinstance(data.get("records", []), list) \
+                or not isinstance(data.get("totalRecords"), int):
+            raise ArrError("%s: /api/v3/history page %d is not a paging envelope" % (self.name, page))
+        return data.get("records") or [], data["totalRecords"]
 
     def imports_since(self, date):
         """Import records (``downloadFolderImported``) at or after ``date`` (ISO-8601), from the un-paged

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.module_utils.basic import env_fallback
 
 
@@ -26,7 +28,15 @@ def rtorrent_client(module):
     params = module.params
     return RTorrentClient(params["rtorrent_url"], username=params["rtorrent_username"],
                           password=params["rtorrent_password"], validate_certs=params["rtorrent_validate_certs"],
-                          ca_path=params["rtorrent_ca_path"], timeout=params["rtorrent_timeout"])
+                          ca_path=params["rtorrent_ca_path"], timeout=params["rtorrent_timeout"],
+                          ca_option="rtorrent_ca_path")
+
+
+def _check_ca_file(path, option):
+    """A CA file option that names nothing usable is a configuration error: say which option."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+    if path and not os.path.isfile(path):
+        raise ServiceError("%s %s does not exist or is not a file" % (option, path))
 
 
 def sftp_argument_spec():
@@ -70,9 +80,13 @@ def arr_instances_spec(required=True):
 def arr_client(instance):
     from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient, api_key_from_config_xml
     key = instance["api_key"] or api_key_from_config_xml(instance["api_key_file"])
-    return ArrClient(instance["name"], instance["type"], instance["url"], key,
-                     validate_certs=instance["validate_certs"], ca_path=instance["ca_path"],
-                     timeout=instance["timeout"])
+    option = "ca_path of instance %s" % instance["name"]
+    _check_ca_file(instance["ca_path"], option)
+    client = ArrClient(instance["name"], instance["type"], instance["url"], key,
+                       validate_certs=instance["validate_certs"], ca_path=instance["ca_path"],
+                       timeout=instance["timeout"])
+    client.http.ca_option = option
+    return client
 
 
 def jellyfin_argument_spec():
@@ -88,6 +102,9 @@ def jellyfin_argument_spec():
 def jellyfin_client(module):
     from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import JellyfinClient
     params = module.params
-    return JellyfinClient(params["jellyfin_url"], params["jellyfin_api_key"],
-                          validate_certs=params["jellyfin_validate_certs"], ca_path=params["jellyfin_ca_path"],
-                          timeout=params["jellyfin_timeout"])
+    _check_ca_file(params["jellyfin_ca_path"], "jellyfin_ca_path")
+    client = JellyfinClient(params["jellyfin_url"], params["jellyfin_api_key"],
+                            validate_certs=params["jellyfin_validate_certs"], ca_path=params["jellyfin_ca_path"],
+                            timeout=params["jellyfin_timeout"])
+    client.http.ca_option = "jellyfin_ca_path"
+    return client

@@ -23,7 +23,8 @@ import time
 
 try:
     from http.client import HTTPConnection, HTTPSConnection, HTTPException
-    from urllib.parse import urlsplit, urlencode, quote
+    from urllib.parse import urlsplit, urlencode, quote, unquote
+    from urllib.request import getproxies, proxy_bypass
 except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
     HTTPConnection = HTTPSConnection = HTTPException = None
 
@@ -48,6 +49,11 @@ class Response:
         self.reason = reason
         self.headers = headers
         self.body = body
+        self.attempts = 1   # how many times the request was sent (retries after 5xx or connection errors)
+
+    def tried(self):
+        """' (tried 4 times)' for a request that was retried, '' otherwise: for error messages."""
+        return " (tried %d times)" % self.attempts if self.attempts > 1 else ""
 
     def header(self, name, default=None):
         for key, value in self.headers:
@@ -127,24 +133,64 @@ class DigestState:
         return "Digest " + ", ".join(parts)
 
 
-def make_ssl_context(validate_certs=True, ca_path=None):
+def make_ssl_context(validate_certs=True, ca_path=None, ca_option="ca_path"):
     if not validate_certs:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
     if ca_path:
-        if not os.path.exists(ca_path):
-            raise ServiceError("ca_path %s does not exist" % ca_path)
-        return ssl.create_default_context(cafile=ca_path)
+        if not os.path.isfile(ca_path):
+            raise ServiceError("%s %s does not exist or is not a file" % (ca_option, ca_path))
+        try:
+            return ssl.create_default_context(cafile=ca_path)
+        except (ssl.SSLError, ValueError) as exc:
+            raise ServiceError("%s %s is not a PEM certificate file: %s" % (ca_option, ca_path, exc))
     return ssl.create_default_context()
+
+
+class Proxy:
+    """An HTTP proxy from the environment, as the standard library finds it (``urllib.request.getproxies``:
+    ``https_proxy``/``HTTPS_PROXY``, ``http_proxy``/``HTTP_PROXY``; ``no_proxy``/``NO_PROXY`` through
+    ``proxy_bypass``). https:// goes through a CONNECT tunnel (TLS and authentication end to end); http://
+    requests are sent to the proxy with the absolute URL."""
+
+    def __init__(self, url, service):
+        if "://" not in url:
+            url = "http://" + url
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ServiceError("%s: proxy %r from the environment is not an http:// proxy" % (service, url))
+        try:
+            self.port = parts.port or 80
+        except ValueError:
+            raise ServiceError("%s: proxy %r from the environment has an invalid port" % (service, url))
+        self.host = parts.hostname
+        self.headers = {}
+        if parts.username is not None:
+            token = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
+            self.headers["Proxy-Authorization"] = "Basic " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+
+    def describe(self):
+        return "%s:%d" % (self.host, self.port)   # never the credentials
+
+
+def proxy_for(scheme, host, port, service):
+    """The Proxy the environment sets for this endpoint, or None (no proxy, or NO_PROXY names the host)."""
+    url = getproxies().get(scheme)
+    if not url:
+        return None
+    hostport = host if port is None else "%s:%d" % (host, port)
+    if proxy_bypass(hostport):
+        return None
+    return Proxy(url, service)
 
 
 class HttpClient:
     """One endpoint (scheme://host:port), one keep-alive connection, negotiated auth."""
 
     def __init__(self, base_url, service, username=None, password=None, validate_certs=True, ca_path=None,
-                 timeout=30, retries=3, backoff=1.0, default_headers=None):
+                 timeout=30, retries=3, backoff=1.0, default_headers=None, ca_option="ca_path"):
         parts = urlsplit(base_url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ServiceError("%s: %r is not an http:// or https:// URL" % (service, base_url))
@@ -164,7 +210,10 @@ class HttpClient:
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self.default_headers = dict(default_headers or {})
-        self._context = make_ssl_context(validate_certs, ca_path) if self.scheme == "https" else None
+        # the option a user sets to trust the server's certificate, named in TLS errors (rtorrent_ca_path, ...)
+        self.ca_option = ca_option
+        self._context = make_ssl_context(validate_certs, ca_path, ca_option) if self.scheme == "https" else None
+        self.proxy = proxy_for(self.scheme, self.host, self.port, service)
         self._conn = None
         self._auth_scheme = None
         self._digest = None
@@ -173,8 +222,16 @@ class HttpClient:
     # -- connection -------------------------------------------------------------------------------------
     def _connection(self):
         if self._conn is None:
+            proxy = self.proxy
             if self.scheme == "https":
-                self._conn = HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._context)
+                if proxy:
+                    # TLS to the server through a CONNECT tunnel: the certificate is checked against self.host
+                    self._conn = HTTPSConnection(proxy.host, proxy.port, timeout=self.timeout, context=self._context)
+                    self._conn.set_tunnel(self.host, self.port or 443, headers=proxy.headers)
+                else:
+                    self._conn = HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._context)
+            elif proxy:
+                self._conn = HTTPConnection(proxy.host, proxy.port, timeout=self.timeout)
             else:
                 self._conn = HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self._conn
@@ -187,6 +244,12 @@ class HttpClient:
     def _send_once(self, method, path, body, headers):
         conn = self._connection()
         self.request_count += 1
+        if self.proxy and self.scheme == "http":
+            # the proxy gets the absolute URL; Digest still signs the path, which is what the server sees
+            port = ":%d" % self.port if self.port else ""
+            host = "[%s]" % self.host if ":" in self.host else self.host
+            path = "http://%s%s%s" % (host, port, path)
+            headers = dict(headers, **self.proxy.headers)
         try:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -244,7 +307,8 @@ class HttpClient:
 
     def describe(self):
         port = ":%d" % self.port if self.port else ""
-        return "%s://%s%s%s" % (self.scheme, self.host, port, self.base_path)
+        via = " (through the proxy %s)" % self.proxy.describe() if self.proxy else ""
+        return "%s://%s%s%s%s" % (self.scheme, self.host, port, self.base_path, via)
 
     def request(self, method, path, query=None, body=None, headers=None, idempotent=None):
         """Send a request; returns Response. Retries transient failures (connection errors, 5xx on
@@ -264,14 +328,16 @@ class HttpClient:
             try:
                 resp = self._send(method, full, body, all_headers)
             except ssl.SSLError as exc:
-                raise ServiceError("%s: TLS failure talking to %s: %s (give the seedbox's CA with ca_path)"
-                                   % (self.service, self.describe(), exc))
+                raise ServiceError("%s: TLS failure talking to %s: %s (give the certificate authority that signed "
+                                   "its certificate with %s)" % (self.service, self.describe(), exc, self.ca_option))
             except (socket.timeout, OSError, HTTPException) as exc:
                 if attempt < self.retries and (idempotent or isinstance(exc, ConnectionRefusedError)):
                     attempt += 1
                     time.sleep(self.backoff * (2 ** (attempt - 1)))
                     continue
-                raise ServiceError("%s: cannot reach %s: %s" % (self.service, self.describe(), exc or type(exc).__name__))
+                raise ServiceError("%s: cannot reach %s: %s%s" % (
+                    self.service, self.describe(), exc or type(exc).__name__,
+                    " (tried %d times)" % (attempt + 1) if attempt else ""))
             if resp.status == 401 and challenges < 2 and self._answer_challenge(resp):
                 challenges += 1
                 continue
@@ -279,4 +345,5 @@ class HttpClient:
                 attempt += 1
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
                 continue
+            resp.attempts = attempt + 1
             return resp

@@ -19,6 +19,8 @@ HASH_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 GRAB_EVENTS = ("grabbed",)
 IMPORT_EVENTS = ("downloadFolderImported",)
+# Why a hash of the history is or is not safe to purge (arr_history_hashes' counts).
+REASONS = ("imported", "queued", "regrabbed", "undated_import", "not_imported")
 
 
 def normalize_hash(download_id):
@@ -38,7 +40,10 @@ def parse_date(text):
         return None
     year, month, day, hour, minute, second, frac, zone = match.groups()
     micro = int((frac or "0")[:6].ljust(6, "0"))
-    stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
+    try:
+        stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
+    except ValueError:   # 2026-13-40T25:00:00Z: not a date
+        return None
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
@@ -51,72 +56,112 @@ def _event_key(record):
     return (parse_date(record.get("date")) or datetime.min, record.get("id") or 0)
 
 
-def evaluate(instances):
-    """Decide from raw records.
+def _mini(record):
+    """The part of a history record the decision uses (what the incremental cache keeps)."""
+    return {"id": record.get("id"), "date": record.get("date"), "sourceTitle": record.get("sourceTitle"),
+            "importedPath": (record.get("data") or {}).get("importedPath")}
 
-    ``instances``: list of dicts ``{name, history: [records], queue: [records]}``.
+
+def new_digest():
+    return {"hashes": {}, "counts": {"history_records": 0, "grabs": 0, "imports": 0, "ignored_ids": 0,
+                                     "undated": 0}}
+
+
+def digest(records, into=None):
+    """Fold history records into ``into`` (or a new digest): per hash the latest grab and the latest import
+    (``{hash: {"grab": mini, "import": mini}}``) and counts. Folding the records of two reads one after the
+    other gives the digest of all of them together, which is what lets a run read only the new records."""
+    result = into if into is not None else new_digest()
+    hashes, counts = result["hashes"], result["counts"]
+    for record in records:
+        counts["history_records"] += 1
+        event = record.get("eventType")
+        if event not in GRAB_EVENTS and event not in IMPORT_EVENTS:
+            continue
+        torrent_hash = normalize_hash(record.get("downloadId"))
+        if torrent_hash is None:
+            if record.get("downloadId"):
+                counts["ignored_ids"] += 1
+            continue
+        if parse_date(record.get("date")) is None:
+            counts["undated"] += 1
+        slot = hashes.setdefault(torrent_hash, {"grab": None, "import": None})
+        kind = "grab" if event in GRAB_EVENTS else "import"
+        counts["grabs" if kind == "grab" else "imports"] += 1
+        if slot[kind] is None or _event_key(record) > _event_key(slot[kind]):
+            slot[kind] = _mini(record)
+    return result
+
+
+def evaluate(instances):
+    """Decide from the records of every instance.
+
+    ``instances``: list of dicts ``{name, history: [records], queue: [records]}``, or ``{name, digest, queue}``
+    with a digest (``digest()``) in place of the history.
     Returns a dict with ``imported`` (sorted hashes), ``queued``, ``regrabbed`` (imported once, grabbed again
     since), ``evidence`` {hash: {...}} and per-instance ``stats``.
     """
-    per_hash = {}  # hash -> instance name -> {"grab": key/record, "import": key/record}
+    per_hash = {}  # hash -> instance name -> {"grab": mini record, "import": mini record}
     queued = {}
     stats = []
     for inst in instances:
         name = inst["name"]
-        counts = {"name": name, "history_records": len(inst["history"]), "queue_records": len(inst["queue"]),
-                  "grabs": 0, "imports": 0, "ignored_ids": 0, "undated": 0}
-        for record in inst["history"]:
-            event = record.get("eventType")
-            if event not in GRAB_EVENTS and event not in IMPORT_EVENTS:
-                continue
-            torrent_hash = normalize_hash(record.get("downloadId"))
-            if torrent_hash is None:
-                if record.get("downloadId"):
-                    counts["ignored_ids"] += 1
-                continue
-            if parse_date(record.get("date")) is None:
-                counts["undated"] += 1
-            slot = per_hash.setdefault(torrent_hash, {}).setdefault(name, {"grab": None, "import": None})
-            kind = "grab" if event in GRAB_EVENTS else "import"
-            counts["grabs" if kind == "grab" else "imports"] += 1
-            if slot[kind] is None or _event_key(record) > _event_key(slot[kind]):
-                slot[kind] = record
+        folded = inst["digest"] if "digest" in inst else digest(inst["history"])
+        counts = dict(folded["counts"], name=name, queue_records=len(inst["queue"]))
+        for torrent_hash, slot in folded["hashes"].items():
+            per_hash.setdefault(torrent_hash, {})[name] = slot
         for record in inst["queue"]:
             torrent_hash = normalize_hash(record.get("downloadId"))
             if torrent_hash is not None:
                 queued.setdefault(torrent_hash, set()).add(name)
         stats.append(counts)
 
-    imported, regrabbed, evidence = [], [], {}
+    imported, regrabbed, evidence, held_back = [], [], {}, []
+    counts = dict((reason, 0) for reason in REASONS)
     for torrent_hash, by_instance in per_hash.items():
         proof = None
-        safe = True
-        for name, slot in by_instance.items():
+        why = None   # the first reason this hash is not safe
+        for name, slot in sorted(by_instance.items()):
             grab, imp = slot["grab"], slot["import"]
             if imp is None:
                 continue
             if parse_date(imp.get("date")) is None:
-                safe = False  # an import we cannot place in time proves nothing
+                why = why or ("undated_import", name, imp, grab)   # an import we cannot place in time proves nothing
                 continue
             if grab is not None and _event_key(grab) >= _event_key(imp):
-                safe = False
+                why = why or ("regrabbed", name, imp, grab)
                 regrabbed.append(torrent_hash)
                 continue
             proof = {"instance": name, "imported_at": imp.get("date"), "source_title": imp.get("sourceTitle"),
-                     "imported_path": (imp.get("data") or {}).get("importedPath"),
+                     "imported_path": imp.get("importedPath"),
                      "last_grab_at": grab.get("date") if grab else None}
         # every instance that grabbed this hash must have imported it after the grab
-        for name, slot in by_instance.items():
+        for name, slot in sorted(by_instance.items()):
             if slot["grab"] is not None and slot["import"] is None:
-                safe = False
-        if proof and safe and torrent_hash not in queued:
+                why = why or ("not_imported", name, None, slot["grab"])
+        if why is None and torrent_hash in queued:
+            why = ("queued", ",".join(sorted(queued[torrent_hash])), None, None)
+        if proof and why is None:
             imported.append(torrent_hash)
             evidence[torrent_hash] = proof
+            counts["imported"] += 1
+            continue
+        reason, name, imp, grab = why or ("not_imported", None, None, None)
+        counts[reason] += 1
+        if proof or reason in ("regrabbed", "undated_import"):
+            # imported somewhere and still not safe: the entries a user may wonder about
+            imp = imp or {"date": proof["imported_at"], "sourceTitle": proof["source_title"]}
+            held_back.append({"hash": torrent_hash, "reason": reason, "instance": name,
+                              "imported_at": imp.get("date"), "last_grab_at": (grab or {}).get("date"),
+                              "source_title": imp.get("sourceTitle")})
+    counts["queued"] = len(queued)   # every queued hash, with or without history
     return {
         "imported": sorted(imported),
         "queued": sorted(queued),
         "queued_by": dict((h, sorted(names)) for h, names in queued.items()),
         "regrabbed": sorted(set(regrabbed)),
         "evidence": evidence,
+        "held_back": sorted(held_back, key=lambda e: e["hash"]),
+        "counts": counts,
         "stats": stats,
     }

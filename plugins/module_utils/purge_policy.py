@@ -13,6 +13,9 @@ __metaclass__ = type
 import posixpath
 
 GB = 1000 ** 3
+# Why a torrent stays, as counted in rtorrent_purge's kept_counts.
+KEEP_CODES = ("protected_hash", "protected_label", "label_not_selected", "queued", "regrabbed", "not_imported",
+              "incomplete", "outside_root", "min_seed_time", "policy_not_met", "max_removals")
 DAY = 86400.0
 
 
@@ -90,43 +93,48 @@ def used_bytes(torrents):
 
 def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_seed_hours=0.0, labels=None,
          protect_labels=(), protect_hashes=(), max_total_gb=None, max_removals=None, download_root=None,
-         require_root=True, now=0.0):
+         require_root=True, now=0.0, regrabbed=()):
     """Decide. Returns dict(remove=[...], keep=[...], used_before, used_after, cap_bytes).
 
     Each entry of ``remove`` is ``{torrent, reason, trigger, keep_data, shared_with}``; entries come in the
-    order they are to be executed. ``keep`` entries are ``{torrent, reason}``.
+    order they are to be executed. ``keep`` entries are ``{torrent, reason, code}``; ``code`` is one of KEEP_CODES.
+    ``regrabbed``: hashes imported once and grabbed again since (arr_history_hashes), said so when kept.
     """
     imported = set(h.upper() for h in imported)
     queued = set(h.upper() for h in queued)
     protect_hashes = set(h.upper() for h in protect_hashes)
     protect_labels = set(protect_labels or ())
     labels = set(labels) if labels else None
+    regrabbed = set(h.upper() for h in regrabbed)
     keep, safe = [], []
     for torrent in torrents:
         h = torrent["hash"]
         age = seed_age(torrent, now)
-        why = None
+        why = code = None
         if h in protect_hashes:
-            why = "protected hash"
+            why, code = "protected hash", "protected_hash"
         elif torrent.get("label") in protect_labels:
-            why = "protected label %r" % torrent.get("label")
+            why, code = "protected label %r" % torrent.get("label"), "protected_label"
         elif labels is not None and torrent.get("label") not in labels:
-            why = "label %r not selected" % torrent.get("label")
+            why, code = "label %r not selected" % torrent.get("label"), "label_not_selected"
         elif h in queued:
-            why = "still in a Radarr/Sonarr queue"
+            why, code = "still in a Radarr/Sonarr queue", "queued"
+        elif h in regrabbed and h not in imported:
+            why, code = "grabbed again after its import and not imported again yet", "regrabbed"
         elif h not in imported:
-            why = "not imported by Radarr/Sonarr"
+            why, code = "not imported by Radarr/Sonarr", "not_imported"
         elif not torrent.get("complete"):
-            why = "download incomplete"
+            why, code = "download incomplete", "incomplete"
         elif require_root and not under_root(torrent["data_path"], download_root):
-            why = "data %s is outside download_root %s" % (torrent["data_path"], download_root)
+            why, code = "data %s is outside download_root %s" % (torrent["data_path"], download_root), "outside_root"
         elif require_root and _outside(torrent.get("files"), download_root):
-            why = "file %s is outside download_root" % _outside(torrent.get("files"), download_root)
+            why, code = ("file %s is outside download_root" % _outside(torrent.get("files"), download_root),
+                         "outside_root")
         elif min_seed_hours and (age is None or age < min_seed_hours * 3600):
-            why = "minimum seed time %sh not reached (%s)" % (
-                _fmt(min_seed_hours), "finish time unknown" if age is None else "%.1fh" % (age / 3600))
+            why, code = "minimum seed time %sh not reached (%s)" % (
+                _fmt(min_seed_hours), "finish time unknown" if age is None else "%.1fh" % (age / 3600)), "min_seed_time"
         if why:
-            keep.append({"torrent": torrent, "reason": why})
+            keep.append({"torrent": torrent, "reason": why, "code": code})
             continue
         ratio = torrent["ratio"]
         if ratio >= min_ratio:
@@ -147,6 +155,7 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
     others = sorted([s for s in safe if s[2] is None], key=oldest_first)
 
     neighbours = overlap_neighbours(torrents)
+    names = dict((t["hash"], t["name"]) for t in torrents)
     gone = set()
     used_before = used_bytes(torrents)
     used = [used_before]
@@ -160,11 +169,12 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
         if not siblings:
             used[0] = max(0, used[0] - torrent["size_bytes"])
         remove.append({"torrent": torrent, "reason": reason, "trigger": trigger, "keep_data": bool(siblings),
-                       "shared_with": siblings})
+                       "shared_with": siblings, "shared_with_names": [names[h] for h in siblings]})
 
     for torrent, reason, _trigger in policy:
         if max_removals is not None and len(remove) >= max_removals:
-            keep.append({"torrent": torrent, "reason": "%s, but max_removals %d reached" % (reason, max_removals)})
+            keep.append({"torrent": torrent, "reason": "%s, but max_removals %d reached" % (reason, max_removals),
+                         "code": "max_removals"})
             continue
         take(torrent, reason, "policy")
     for torrent, reason, _trigger in others:
@@ -172,7 +182,7 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
             take(torrent, "capacity: %.1f GB used > max_total_gb %s (%s)"
                  % (used[0] / GB, _fmt(max_total_gb), reason), "capacity")
         else:
-            keep.append({"torrent": torrent, "reason": reason})
+            keep.append({"torrent": torrent, "reason": reason, "code": "policy_not_met"})
     used_after = used_bytes([t for t in torrents if t["hash"] not in gone])
     return {"remove": remove, "keep": keep, "used_before": used_before, "used_after": used_after, "cap_bytes": cap}
 
@@ -185,5 +195,6 @@ def result_entry(item, files, data_removal):
         "hash": torrent["hash"], "name": torrent["name"], "label": torrent["label"],
         "size_bytes": torrent["size_bytes"], "ratio": torrent["ratio"], "reason": item["reason"],
         "trigger": item["trigger"], "data_path": torrent["data_path"], "data": data,
-        "shared_with": item["shared_with"], "data_verified": None, "files": len(files),
+        "shared_with": item["shared_with"], "shared_with_names": item.get("shared_with_names", []),
+        "data_verified": None, "files": len(files),
     }

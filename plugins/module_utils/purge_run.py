@@ -15,26 +15,171 @@ __metaclass__ = type
 
 import json
 import os
+import posixpath
+import signal
+import tempfile
 import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import RemovalError
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import under_root
+
+
+class JournalError(Exception):
+    pass
 
 
 class Journal:
-    """An append-only JSON-lines record of every removal, fsynced line by line (``path`` None: no journal)."""
+    """The purge's intent journal: JSON lines, appended and fsynced line by line (``path`` None: no journal).
 
-    def __init__(self, path):
+    Before a torrent is erased a ``removing`` line records what the removal will do (hash, name, captured file
+    paths, data path, download root, data removal method, seedbox); a ``removed`` line follows once the torrent
+    and (when it goes) its data are verified gone. A ``removing`` line that no later line of the same hash
+    closes is an unfinished removal: the next run completes it (``resume``) and closes it with ``resumed`` or
+    ``abandoned``. Each real run first compacts the file to its unfinished lines, so it holds the last run's
+    records plus whatever is still unfinished.
+    """
+
+    TERMINAL = ("removed", "resumed", "abandoned")
+
+    def __init__(self, path, clock=time.time):
         self.path = path
+        self.clock = clock
+
+    def read(self):
+        """Every record, oldest first. A last line cut short (a kill while it was written, so before the erase
+        it announced) is ignored; any other unreadable line raises JournalError: guessing could lose data."""
+        if not self.path:
+            return []
+        try:
+            with open(self.path) as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise JournalError("purge journal %s cannot be read: %s" % (self.path, exc))
+        lines = content.split("\n")
+        torn = lines.pop()   # the text after the last newline: a line a killed run did not finish
+        records = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            record = _parse(line)
+            if record is None:
+                raise JournalError("purge journal %s line %d is not a journal record; fix or remove it"
+                                   % (self.path, number))
+            records.append(record)
+        if torn.strip() and _parse(torn) is not None:
+            records.append(_parse(torn))
+        return records
+
+    def pending(self, records=None):
+        """The ``removing`` records no later record of the same hash closes, oldest first."""
+        last = {}
+        for record in self.read() if records is None else records:
+            if record["event"] == "removing":
+                last.pop(record["hash"], None)
+                last[record["hash"]] = record
+            elif record["event"] in self.TERMINAL:
+                last.pop(record["hash"], None)
+        return list(last.values())
+
+    def compact(self, keep):
+        """Rewrite the journal atomically with only the records ``keep`` (the unfinished ones)."""
+        if not self.path:
+            return
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(self.path), dir=folder)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                for record in keep:
+                    handle.write(json.dumps(record, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(folder)
 
     def write(self, record):
         if not self.path:
             return
-        record = dict(record, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
+        record = dict(record, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock())))
+        new = not os.path.exists(self.path)
+        line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+        with open(self.path, "ab+") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end > 0:
+                handle.seek(end - 1)
+                if handle.read(1) != b"\n":
+                    # a line a killed run left unfinished (it announced no erase: that follows the fsync) goes,
+                    # so that no record is glued onto it
+                    handle.seek(0)
+                    handle.truncate(handle.read().rfind(b"\n") + 1)
+            handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+        if new:   # the file's name must survive a crash too
+            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+
+
+def _parse(line):
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("hash"), str) or "event" not in record:
+        return None
+    return record
+
+
+def _fsync_dir(folder):
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StopRequest:
+    """SIGTERM, SIGINT or SIGHUP during the removals ask the run to stop after the torrent in hand (its erase,
+    deletion and verification finish, so nothing is left half done); a second signal ends the process at once
+    (the journal then lets the next run finish). Use as a context manager around ``execute``."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self):
+        self.signum = None
+        self._saved = {}
+
+    def _handler(self, signum, frame):
+        if self.signum is not None:   # asked twice: stop now
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.signum = signum
+
+    def __enter__(self):
+        for signum in self.SIGNALS:
+            self._saved[signum] = signal.signal(signum, self._handler)
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        return False
+
+    def describe(self):
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return "signal %s" % self.signum
+
+
+class Stopped(Exception):
+    pass
 
 
 class PurgeStopped(Exception):
@@ -47,16 +192,22 @@ class PurgeStopped(Exception):
 
 
 def execute(client, remover, planned, files, data_removal, verify_timeout, journal, clock=time.time,
-            sleep=time.sleep):
+            sleep=time.sleep, context=None, stop=None):
     """Remove each entry of ``planned`` (purge_policy.result_entry, in plan order; ``files``: hash -> paths);
     returns the entries done, each with ``data_verified`` set when its data was deleted and checked gone.
+    ``context`` (seedbox, download_root) goes into every intent record, so that ``resume`` finishes it only
+    against the same seedbox. ``stop`` (a StopRequest): no torrent is started after a stop was asked for.
     Raises PurgeStopped."""
     done = []
+    context = dict(context or {}, data_removal=data_removal)
     try:
         for entry in planned:
+            if stop is not None and stop.signum is not None:
+                raise Stopped("%s received; stopped before the next removal, nothing is half done"
+                              % stop.describe())
             h = entry["hash"]
             paths = files[h]
-            journal.write(dict(entry, event="removing", paths=paths))
+            journal.write(dict(entry, event="removing", paths=paths, **context))
             if data_removal == "rutorrent" and entry["data"] == "removed":
                 client.rutorrent_remove_with_data(h)
                 deadline = clock() + verify_timeout
@@ -82,6 +233,96 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                     entry["data_verified"] = True
             journal.write(dict(entry, event="removed"))
             done.append(entry)
-    except (ServiceError, RemovalError, OSError, IOError) as exc:
+    except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
         raise PurgeStopped(done, exc)
     return done
+
+
+def resume(journal, pending, torrents, remover, seedbox, download_root, check_mode=False):
+    """Finish what an earlier run started: the ``pending`` intents (Journal.pending) of this seedbox and
+    download root. ``torrents`` is the current d.multicall2 listing (with file paths).
+
+    * still loaded (the run stopped before its erase): ``abandoned``, the policy decides about it afresh;
+    * erased, data meant to stay (a cross-seed sibling, torrent_only): ``finished``;
+    * erased, data to delete: its captured paths are deleted when every one is inside ``download_root`` and no
+      loaded torrent lists it or holds the folder it is in (else ``abandoned``, data kept), then verified gone.
+    Intents of another seedbox or download root, or with data to delete and no ``remover``, stay pending
+    (``left``). Returns the report entries. In check mode nothing is deleted or written; entries say
+    ``would finish``. Raises RemovalError when a deletion fails or cannot be verified.
+    """
+    loaded = dict((t["hash"], t) for t in torrents)
+    owner = {}
+    for torrent in torrents:
+        for path in torrent.get("files") or ():
+            owner.setdefault(posixpath.normpath(path), torrent["name"])
+    holders = {}
+    for torrent in torrents:
+        holders.setdefault(posixpath.normpath(torrent["data_path"]), torrent["name"])
+
+    def user_of(path):
+        if path in owner:
+            return owner[path]
+        folder = path
+        while folder and folder != "/":
+            if folder in holders:
+                return holders[folder]
+            folder = posixpath.dirname(folder)
+        return None
+
+    report = []
+    for record in pending:
+        entry = {"hash": record["hash"], "name": record.get("name"), "data_path": record.get("data_path"),
+                 "files": len(record.get("paths") or ()), "size_bytes": record.get("size_bytes") or 0,
+                 "started": record.get("time"), "data_verified": None}
+        event = None
+        if record.get("seedbox") != seedbox or posixpath.normpath(record.get("download_root") or "/") != \
+                posixpath.normpath(download_root or "/"):
+            entry.update(outcome="left", why="journalled against %s, download_root %s; this run is %s, %s"
+                         % (record.get("seedbox"), record.get("download_root"), seedbox, download_root))
+        elif record["hash"] in loaded:
+            entry.update(outcome="abandoned", why="still loaded in rTorrent (the run stopped before its erase); "
+                                                  "the policy decides about it again")
+            event = "abandoned"
+        elif record.get("data") != "removed":
+            entry.update(outcome="finished", why="torrent erased; its data stays (%s)" % (
+                "shared with " + ", ".join(record.get("shared_with_names") or record.get("shared_with") or ())
+                if record.get("shared_with")
+                else "data_removal %s" % record.get("data_removal")))
+            event = "resumed"
+        elif remover is None:
+            entry.update(outcome="left", why="its data is still to be deleted and data_removal is torrent_only")
+        else:
+            paths = [posixpath.normpath(p) for p in record.get("paths") or ()]
+            outside = [p for p in paths + [record.get("data_path") or ""]
+                       if not under_root(p, download_root)]
+            used = [(p, user_of(p)) for p in paths if user_of(p)]
+            if outside:
+                entry.update(outcome="abandoned", why="%s is not inside download_root %s; nothing deleted"
+                             % (outside[0], download_root))
+                event = "abandoned"
+            elif used:
+                entry.update(outcome="abandoned", why="%s is used by the loaded torrent %s now; data kept"
+                             % (used[0][0], used[0][1]))
+                event = "abandoned"
+            elif check_mode:
+                left = remover.remaining(paths)
+                entry.update(outcome="would finish", why="delete the %d of its %d files still there"
+                             % (len(left), len(paths)), paths_left=len(left))
+            else:
+                left = remover.remaining(paths)
+                if left:
+                    remover.remove(paths, record["data_path"])
+                    still = remover.remaining(paths)
+                    if still:
+                        raise RemovalError("%s (removal interrupted in an earlier run): %d paths still exist "
+                                           "after deleting, e.g. %s" % (record.get("name"), len(still), still[0]))
+                entry.update(outcome="finished", why="deleted the %d of its %d files still there"
+                             % (len(left), len(paths)), paths_left=len(left), data_verified=True)
+                event = "resumed"
+        if event and check_mode:
+            entry["outcome"] = "would finish" if event == "resumed" else "would abandon"
+        if event and not check_mode:
+            journal.write({"hash": record["hash"], "name": record.get("name"), "event": event,
+                           "outcome": entry["why"], "data_verified": entry["data_verified"]})
+        report.append(entry)
+    return report

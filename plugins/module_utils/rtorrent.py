@@ -116,10 +116,10 @@ class _ScgiTransport:
 
 
 class _HttpTransport:
-    def __init__(self, url, username, password, validate_certs, ca_path, timeout):
+    def __init__(self, url, username, password, validate_certs, ca_path, timeout, ca_option="rtorrent_ca_path"):
         self.http = HttpClient(url, "rTorrent", username=username, password=password,
                                validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                               retries=2)
+                               retries=2, ca_option=ca_option)
         self.description = url
 
     @property
@@ -163,14 +163,15 @@ def data_path(torrent):
 
 
 class RTorrentClient:
-    def __init__(self, url, username=None, password=None, validate_certs=True, ca_path=None, timeout=30):
+    def __init__(self, url, username=None, password=None, validate_certs=True, ca_path=None, timeout=30,
+                 ca_option="rtorrent_ca_path"):
         if xmlrpc_client is None:  # pragma: no cover
             raise RTorrentError("rTorrent: this Python has no xmlrpc.client")
         scheme = urlsplit(url or "").scheme
         if scheme == "scgi":
             self.transport = _ScgiTransport(url, timeout)
         elif scheme in ("http", "https"):
-            self.transport = _HttpTransport(url, username, password, validate_certs, ca_path, timeout)
+            self.transport = _HttpTransport(url, username, password, validate_certs, ca_path, timeout, ca_option)
         else:
             raise RTorrentError("rTorrent: url %r must start with https://, http:// or scgi://" % (url,))
         self.url = url

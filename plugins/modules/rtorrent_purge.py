@@ -25,6 +25,9 @@ description:
     (a cross-seed) loses only its torrent entry while a sibling remains.
   - Any failure stops the run at once with the torrents removed so far in the result; nothing is removed
     after an error. A second run removes nothing and reports no change.
+  - SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop the run after the torrent in hand (its erase, deletion and
+    verification finish) and fail it with what was removed; a second signal ends it at once, and the next run
+    finishes what it left (see O(journal)).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -53,6 +56,16 @@ options:
     type: list
     elements: str
     default: []
+  regrabbed_hashes:
+    description:
+      - Info-hashes imported once and grabbed again since, usually
+        RV(mediaops.servarr.arr_history_hashes#module:regrabbed_hashes). They are never removed unless also in
+        O(imported_hashes); given, such a torrent is kept with a reason that says it was grabbed again after its
+        import (instead of C(not imported by Radarr/Sonarr)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   min_ratio:
     description:
       - Remove when the upload ratio reached this (rTorrent's per-mille value divided by 1000).
@@ -120,11 +133,41 @@ options:
       - Seconds to wait for ruTorrent's asynchronous C(removewithdata) to delete the data.
     type: int
     default: 60
+  verbose_results:
+    description:
+      - Return in RV(kept) every torrent that stays. By default RV(kept) lists only the torrents Radarr/Sonarr
+        imported (or imported and grabbed again) that stay, and RV(kept_counts) counts all of them by reason.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  state_dir:
+    description:
+      - Folder on the managed host for the purge's journal and lock when O(journal) or O(lock_file) is not
+        given. Created (mode 0700) when its parent exists.
+    type: path
+    default: /var/lib/servarr
+    version_added: 0.3.0
   journal:
     description:
-      - JSON-lines file on the managed host that gets a record of every torrent before it is removed (name,
-        hash, label, size, ratio, paths, reason) and another after (verification). Not written in check mode.
+      - The intent journal, a JSON-lines file on the managed host. Before a torrent is erased it gets a record
+        of what the removal will do (name, hash, label, size, ratio, reason, the captured file paths, the data
+        path, O(download_root), O(data_removal) and the seedbox's O(rtorrent_url)), and after the torrent and its
+        data are verified gone, another.
+      - A removal an earlier run started and did not finish (the run was killed between the erase and the
+        deletion of the data) is finished by the next run before it decides anything else; see RV(resumed).
+        Only the captured paths are deleted, only inside O(download_root), only when no loaded torrent lists
+        them or holds the folder they are in, and only for a run against the same O(rtorrent_url) and
+        O(download_root).
+      - Each real run first drops the finished records, so the file holds the last run's records and whatever
+        is unfinished. Not written in check mode (which reports what it would finish).
+      - Defaults to C(purge-journal.jsonl) in O(state_dir).
     type: path
+  lock_file:
+    description:
+      - The lock that keeps two purges apart. A run that finds it held does nothing and returns RV(locked).
+        Defaults to C(purge.lock) in O(state_dir).
+    type: path
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -140,6 +183,7 @@ EXAMPLES = r"""
     rtorrent_password: "{{ vault_rtorrent_password }}"
     imported_hashes: "{{ arr.imported_hashes }}"
     queued_hashes: "{{ arr.queued_hashes }}"
+    regrabbed_hashes: "{{ arr.regrabbed_hashes }}"
     min_ratio: 1.5
     min_seed_days: 2
     max_total_gb: 700
@@ -150,7 +194,6 @@ EXAMPLES = r"""
     sftp_username: seeduser
     sftp_key_file: /root/.ssh/seedbox_ed25519
     sftp_known_hosts: /etc/servarr/known_hosts
-    journal: /var/lib/servarr/purge-journal.jsonl
 
 - name: Local rTorrent over its SCGI socket, torrents only
   mediaops.servarr.rtorrent_purge:
@@ -164,80 +207,209 @@ removed:
   description: Torrents removed (in check mode, that would be removed), in the order of removal.
   returned: always
   type: list
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      label: radarr
+      size_bytes: 8123456789
+      ratio: 2.1
+      reason: ratio 2.10 >= 1.5
+      trigger: policy
+      data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+      data: removed
+      shared_with: []
+      shared_with_names: []
+      data_verified: true
+      files: 3
   elements: dict
   contains:
     hash:
       description: Info-hash.
       type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
     name:
       description: Torrent name.
       type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
     label:
       description: ruTorrent label.
       type: str
+      sample: radarr
     size_bytes:
       description: Size of the torrent's data.
       type: int
+      sample: 8123456789
     reason:
       description: Why it was removed, for example C(ratio 2.10 >= 1.5).
       type: str
+      sample: "ratio 2.10 >= 1.5"
     trigger:
       description: V(policy) (ratio or age met) or V(capacity) (removed to get under O(max_total_gb)).
       type: str
+      sample: policy
     ratio:
       description: Upload ratio (rTorrent's per-mille value divided by 1000).
       type: float
+      sample: 2.1
     data_path:
       description: Where its data is on the seedbox.
       type: str
+      sample: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
     data:
       description: V(removed), V(kept) (shared with a loaded torrent or O(data_removal=torrent_only)).
       type: str
+      sample: removed
     shared_with:
-      description: Loaded torrents using the same data.
+      description: Info-hashes of the loaded torrents using the same data (cross-seeds).
       type: list
+      sample: ["89ABCDEF0123456789ABCDEF0123456789ABCDEF"]
       elements: str
+    shared_with_names:
+      description: The names of those torrents, in the same order.
+      type: list
+      sample: ["Some.Movie.2020.1080p.BluRay.x264-GRP (cross-seed)"]
+      elements: str
+      version_added: 0.3.0
     data_verified:
       description: The data was checked to be gone after deleting (null when the data was kept or in check mode).
       type: bool
+      sample: true
     files:
       description: Number of files of the torrent.
       type: int
+      sample: 3
 kept:
-  description: Every other torrent with the reason it stays.
+  description:
+    - The imported torrents that stay, with the reason (every torrent that stays with O(verbose_results=true)).
   returned: always
   type: list
   elements: dict
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      reason: ratio 0.40 < 1.5 and seeded 0.5 days < 2
+      code: policy_not_met
   contains:
     hash:
       description: Info-hash.
       type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
     name:
       description: Torrent name.
       type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
     reason:
       description: Why it stays, for example C(not imported by Radarr/Sonarr).
       type: str
+      sample: "ratio 0.40 < 1.5 and seeded 0.5 days < 2"
+    code:
+      description: The reason as a key of RV(kept_counts).
+      type: str
+      sample: policy_not_met
+kept_counts:
+  description:
+    - Torrents that stay, counted by reason. Keys appear only when counted; possible keys are
+      V(protected_hash), V(protected_label), V(label_not_selected), V(queued), V(regrabbed), V(not_imported),
+      V(incomplete), V(outside_root), V(min_seed_time), V(policy_not_met) and V(max_removals).
+  returned: always
+  type: dict
+  version_added: 0.3.0
+  sample: {"not_imported": 2810, "queued": 4, "policy_not_met": 120, "regrabbed": 1}
 bytes_freed:
   description: Bytes of data deleted (in check mode, that would be deleted).
   returned: always
   type: int
+  sample: 16247013578
 used_bytes_before:
   description: Data of all loaded torrents before, shared data counted once.
   returned: always
   type: int
+  sample: 712000000000
 used_bytes_after:
   description: The same after the run (in check mode, as it would be).
   returned: always
   type: int
+  sample: 695752986422
 free_bytes_after:
   description: Free space of the seedbox's download file system as rTorrent reports it, after the run.
   returned: when a torrent is still loaded
   type: int
+  sample: 304247013578
 torrents_total:
   description: Torrents rTorrent had loaded.
   returned: always
   type: int
+  sample: 3012
+resumed:
+  description:
+    - Removals an earlier run started and did not finish (see O(journal)), and what this run did about each.
+  returned: always
+  type: list
+  version_added: 0.3.0
+  elements: dict
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+      files: 3
+      size_bytes: 8123456789
+      started: "2026-11-24T03:00:12Z"
+      outcome: finished
+      why: deleted the 3 of its 3 files still there
+      data_verified: true
+      paths_left: 3
+  contains:
+    hash:
+      description: Info-hash.
+      type: str
+      sample: "0123456789ABCDEF0123456789ABCDEF01234567"
+    name:
+      description: Torrent name.
+      type: str
+      sample: Some.Movie.2020.1080p.BluRay.x264-GRP
+    data_path:
+      description: Where its data was on the seedbox.
+      type: str
+      sample: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+    files:
+      description: Number of file paths captured before the erase.
+      type: int
+      sample: 3
+    size_bytes:
+      description: Size of the torrent's data when the earlier run captured it.
+      type: int
+      sample: 8123456789
+    started:
+      description: When the earlier run wrote the intent (UTC).
+      type: str
+      sample: "2026-11-24T03:00:12Z"
+    outcome:
+      description:
+        - V(finished) (the data deleted and verified gone, or meant to stay), V(abandoned) (the torrent is
+          loaded again, or a loaded torrent uses its paths now; nothing deleted), V(left) (another seedbox's or
+          download root's intent, or no way to delete data; still pending); in check mode V(would finish) and
+          V(would abandon).
+      type: str
+      sample: finished
+    why:
+      description: What was done or found, in words.
+      type: str
+      sample: deleted the 3 of its 3 files still there
+    paths_left:
+      description: Of its captured files, how many were still there and were deleted (in check mode, would be).
+      type: int
+      returned: when its data was to be deleted
+      sample: 3
+    data_verified:
+      description: The data was checked to be gone after deleting (null when nothing was deleted).
+      type: bool
+      sample: true
+locked:
+  description: Another purge held O(lock_file); nothing was done.
+  returned: always
+  type: bool
+  version_added: 0.3.0
+  sample: false
 """
 
 import os
@@ -251,8 +423,12 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import HASH_RE
 from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import Journal, PurgeStopped, execute
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
+    Journal, JournalError, PurgeStopped, StopRequest, execute, resume)
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
+    DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
 
 
 def _remover(module):
@@ -263,6 +439,32 @@ def _remover(module):
     if method in ("sftp", "rutorrent"):
         return SftpRemover(params["download_root"], timeout=params["rtorrent_timeout"],
                            **sftp_connection_args(module))
+    return None
+
+
+def _argument_problem(p):
+    """What is wrong with the arguments beyond their types, in words; None when nothing is."""
+    for name in ("min_ratio", "min_seed_days", "min_seed_hours", "max_total_gb", "max_removals"):
+        if p[name] is not None and p[name] < 0:
+            return "%s must not be negative (got %s)" % (name, p[name])
+    for name in ("verify_timeout", "rtorrent_timeout"):
+        if p[name] < 1:
+            return "%s must be at least 1 second (got %s)" % (name, p[name])
+    if not 1 <= p["sftp_port"] <= 65535:
+        return "sftp_port must be a TCP port, 1 to 65535 (got %s)" % p["sftp_port"]
+    root = p["download_root"]
+    if root is not None:
+        if not root.startswith("/"):
+            return "download_root must be an absolute path, not %r" % root
+        if not os.path.normpath(root).strip("/"):   # /, //, /.., ...
+            return "download_root must not be / (name the folder the torrents' data is in)"
+    for name in ("state_dir", "journal", "lock_file"):
+        if p[name] and not os.path.isabs(p[name]):
+            return "%s must be an absolute path, not %r" % (name, p[name])
+    for name in ("imported_hashes", "queued_hashes", "regrabbed_hashes", "protect_hashes"):
+        for value in p[name]:
+            if not HASH_RE.match(value.strip()):
+                return "%s: %r is not an info-hash (40 hexadecimal digits)" % (name, value)
     return None
 
 
@@ -283,7 +485,11 @@ def main():
         data_removal=dict(type="str", required=True, choices=["sftp", "local", "rutorrent", "torrent_only"]),
         download_root=dict(type="str"),
         verify_timeout=dict(type="int", default=60),
+        verbose_results=dict(type="bool", default=False),
+        regrabbed_hashes=dict(type="list", elements="str", default=[]),
+        state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         journal=dict(type="path"),
+        lock_file=dict(type="path"),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -295,18 +501,34 @@ def main():
         ],
     )
     p = module.params
-    result = dict(changed=False, removed=[], kept=[], bytes_freed=0, used_bytes_before=0, used_bytes_after=0,
-                  torrents_total=0)
-    for name in ("min_ratio", "min_seed_days", "min_seed_hours"):
-        if p[name] < 0:
-            module.fail_json(msg="%s must not be negative" % name, **result)
-    if p["max_removals"] is not None and p["max_removals"] < 0:
-        module.fail_json(msg="max_removals must not be negative", **result)
-    if p["download_root"] and not p["download_root"].startswith("/"):
-        module.fail_json(msg="download_root must be an absolute path", **result)
-    if p["download_root"] and os.path.normpath(p["download_root"]) == "/":
-        module.fail_json(msg="download_root must not be /", **result)
+    result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0,
+                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False)
+    problem = _argument_problem(p)
+    if problem:
+        module.fail_json(msg="%s; nothing was removed" % problem, **result)
+    journal_path = p["journal"] or os.path.join(p["state_dir"], "purge-journal.jsonl")
+    lock_path = p["lock_file"] or os.path.join(p["state_dir"], "purge.lock")
+    try:
+        for folder in sorted(set(os.path.dirname(path) for path in (journal_path, lock_path))):
+            ensure_folder(folder, module.check_mode)
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    lock = RunLock(lock_path, probe_only=module.check_mode)
+    try:
+        if not lock.acquire():
+            result.update(locked=True, msg="another rtorrent_purge run is in progress (%s holds the lock); nothing "
+                                           "done" % lock_path)
+            module.exit_json(**result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot take the lock %s: %s; nothing was removed" % (lock_path, to_native(exc)),
+                         **result)
+    try:
+        _run(module, Journal(journal_path), result)
+    finally:
+        lock.release()
 
+
+def _run(module, journal, result):
     try:
         client = rtorrent_client(module)
     except ServiceError as exc:
@@ -325,43 +547,84 @@ def main():
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
     try:
-        _purge(module, client, remover, result)
+        _purge(module, client, remover, journal, result)
     finally:   # fail_json and exit_json leave through here too
         if remover is not None:
             remover.close()
 
 
-def _purge(module, client, remover, result):
+def _data_words(entry):
+    """What happens to a planned removal's data, for the diff: a cross-seed sibling named by its torrent name."""
+    if not entry["shared_with"]:
+        return entry["data"]
+    return "kept, shared with " + ", ".join("%s (%s)" % (name, torrent_hash) for name, torrent_hash in
+                                            zip(entry["shared_with_names"], entry["shared_with"]))
+
+
+def _resume(module, client, remover, journal, torrents, result):
+    """Finish the removals an earlier run left unfinished (Journal, purge_run.resume) before deciding anew."""
+    p = module.params
+    try:
+        records = journal.read()
+        pending = journal.pending(records)
+        if not module.check_mode and len(pending) != len(records):
+            journal.compact(pending)   # keeps the journal bounded: finished records go
+        if not pending:
+            return
+        report = resume(journal, pending, torrents, remover, client.transport.description, p["download_root"],
+                        check_mode=module.check_mode)
+    except (JournalError, OSError, IOError) as exc:
+        module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    except (RemovalError, ServiceError) as exc:
+        module.fail_json(msg="finishing a removal an earlier run left unfinished failed: %s; nothing else was "
+                             "removed" % to_native(exc), **result)
+    result["resumed"] = report
+    for entry in report:
+        if entry["outcome"] in ("finished", "would finish") and entry.get("paths_left"):
+            result["changed"] = True
+            result["bytes_freed"] += entry["size_bytes"]
+        if entry["outcome"] == "left":
+            module.warn("the purge journal has an unfinished removal of %s (%s) this run cannot finish: %s"
+                        % (entry["name"], entry["hash"], entry["why"]))
+
+
+def _purge(module, client, remover, journal, result):
     """Decide, report, and (unless in check mode) erase and delete; every exit goes through the caller."""
     p = module.params
     try:
         torrents = client.list_torrents()
-        decision = plan(
-            torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
-            min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
-            protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
-            max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
-            require_root=p["data_removal"] != "torrent_only", now=time.time())
-        files = dict((t["hash"], t["files"]) for t in torrents)
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
+    _resume(module, client, remover, journal, torrents, result)
+    decision = plan(
+        torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
+        min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
+        protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
+        max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
+        require_root=p["data_removal"] != "torrent_only", now=time.time(), regrabbed=p["regrabbed_hashes"])
+    files = dict((t["hash"], t["files"]) for t in torrents)
 
     result["torrents_total"] = len(torrents)
     result["used_bytes_before"] = decision["used_before"]
     result["used_bytes_after"] = decision["used_after"]
-    result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"]}
-                      for k in decision["keep"]]
+    kept_counts = {}
+    for k in decision["keep"]:
+        kept_counts[k["code"]] = kept_counts.get(k["code"], 0) + 1
+    result["kept_counts"] = kept_counts
+    mattering = set(h.upper() for h in p["imported_hashes"]) | set(h.upper() for h in p["regrabbed_hashes"])
+    result["kept"] = [{"hash": k["torrent"]["hash"], "name": k["torrent"]["name"], "reason": k["reason"],
+                       "code": k["code"]}
+                      for k in decision["keep"] if p["verbose_results"] or k["torrent"]["hash"] in mattering]
     planned = [result_entry(item, files[item["torrent"]["hash"]], p["data_removal"]) for item in decision["remove"]]
-    result["bytes_freed"] = sum(e["size_bytes"] for e in planned if e["data"] == "removed")
-    result["changed"] = bool(planned)
+    resumed_bytes = result["bytes_freed"]
+    result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in planned if e["data"] == "removed")
+    result["changed"] = result["changed"] or bool(planned)
     if module._diff:
         result["diff"] = {
             "before_header": "rTorrent %s" % client.transport.description,
             "after_header": "rTorrent %s" % client.transport.description,
-            "before": "".join("%s %s (%s; data %s)\n" % (
-                e["hash"], e["data_path"], e["reason"],
-                "kept, shared with " + ", ".join(e["shared_with"]) if e["shared_with"] else e["data"])
-                for e in planned),
+            "before": "".join("%s %s (%s; data %s)\n" % (e["hash"], e["data_path"], e["reason"], _data_words(e))
+                              for e in planned),
             "after": "",
         }
     if module.check_mode or not planned:
@@ -371,11 +634,14 @@ def _purge(module, client, remover, result):
         module.exit_json(**result)
 
     try:
-        done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], Journal(p["journal"]))
+        with StopRequest() as stop:
+            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+                           context={"seedbox": client.transport.description, "download_root": p["download_root"]},
+                           stop=stop)
     except PurgeStopped as stop:
         result["removed"] = stop.done
-        result["changed"] = bool(stop.done)
-        result["bytes_freed"] = sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
+        result["changed"] = result["changed"] or bool(stop.done)
+        result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
         module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
                                                                       to_native(stop.cause)), **result)
 

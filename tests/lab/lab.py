@@ -307,6 +307,8 @@ def inventory(lab, python=None, **overrides):
         # the lab's torrents finished seconds ago and have uploaded nothing: age 0 days meets the policy
         "servarr_purge_min_seed_days": 0,
         "servarr_purge_journal": os.path.join(lab["dir"], "purge-journal.jsonl"),
+        # the jobs' state (locks, caches) stays in the lab, never in this machine's /var/lib/servarr
+        "servarr_state_dir": os.path.join(lab["dir"], "state"),
         "servarr_arr_instances": [
             {"name": "radarr", "type": "radarr", "url": lab["radarr"]["url"], "api_key": lab["radarr"]["api_key"]},
             {"name": "sonarr", "type": "sonarr", "url": lab["sonarr"]["url"], "api_key": lab["sonarr"]["api_key"]},

@@ -1,3 +1,4 @@
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -79,3 +80,106 @@ def test_connection_refused_names_the_service():
     client = HttpClient("http://127.0.0.1:%d" % port, "sonarr", retries=1, backoff=0.01)
     with pytest.raises(ServiceError, match="sonarr: cannot reach http://127.0.0.1:%d" % port):
         client.request("GET", "/api/v3/queue")
+
+
+# -- what the errors say -------------------------------------------------------------------------------------
+
+class _Status(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    status = 500
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = b'{"page": 1, "pageSize": 1, "totalRecords": 3, "records": [{"id": 1}]}'
+        status = 200 if "page=1&" in self.path else _Status.status
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(handler, tls_dir=None):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    if tls_dir:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.path.join(tls_dir, "tls.crt"), os.path.join(tls_dir, "tls.key"))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_failing_page_is_named_and_the_retries_said():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
+    server = _serve(_Status)
+    try:
+        client = ArrClient("radarr", "radarr", "http://127.0.0.1:%d" % server.server_port, "k", backoff=0.0)
+        with pytest.raises(ServiceError) as err:
+            client.paged("/api/v3/history", {}, page_size=1)
+    finally:
+        server.shutdown()
+    assert str(err.value) == ("radarr: GET /api/v3/history page 2 answered HTTP 500 Internal Server Error "
+                              "(tried 4 times)")
+
+
+@pytest.fixture(scope="module")
+def tls_dir(tmp_path_factory):
+    import lab
+    d = str(tmp_path_factory.mktemp("tls"))
+    lab.make_tls(d)
+    return d
+
+
+@pytest.mark.parametrize("make, option", [
+    (lambda url, ca: __import__("ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent",
+                                fromlist=["x"]).RTorrentClient(url, ca_path=ca).call("system.client_version"),
+     "rtorrent_ca_path"),
+    (lambda url, ca: HttpClient(url, "Jellyfin", ca_path=ca, ca_option="jellyfin_ca_path").request("GET", "/"),
+     "jellyfin_ca_path"),
+])
+def test_the_tls_hint_names_the_option_of_the_module_that_failed(tls_dir, make, option):
+    server = _serve(_Status, tls_dir)
+    try:
+        with pytest.raises(ServiceError) as err:
+            make("https://localhost:%d/RPC2" % server.server_port, None)   # the system CAs do not know the lab's
+    finally:
+        server.shutdown()
+    assert "TLS failure" in str(err.value) and str(err.value).endswith("its certificate with %s)" % option)
+
+
+def test_a_ca_file_that_is_not_there_is_named_by_its_option(tmp_path):
+    with pytest.raises(ServiceError, match="^rtorrent_ca_path /nonexistent.pem does not exist or is not a file$"):
+        HttpClient("https://seedbox", "rTorrent", ca_path="/nonexistent.pem", ca_option="rtorrent_ca_path")
+    (tmp_path / "x.pem").write_text("not a certificate")
+    with pytest.raises(ServiceError, match="jellyfin_ca_path .*x.pem is not a PEM certificate file"):
+        HttpClient("https://jf", "Jellyfin", ca_path=str(tmp_path / "x.pem"), ca_option="jellyfin_ca_path")
+
+
+def test_the_arr_instance_ca_option_is_named():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client
+    instance = {"name": "radarr4k", "type": "radarr", "url": "https://r", "api_key": "k", "api_key_file": None,
+                "validate_certs": True, "ca_path": "/nonexistent.pem", "timeout": 5}
+    with pytest.raises(ServiceError, match="^ca_path of instance radarr4k /nonexistent.pem does not exist"):
+        arr_client(instance)
+    client = arr_client(dict(instance, ca_path=None))
+    assert client.http.ca_option == "ca_path of instance radarr4k"
+
+
+def test_the_jellyfin_and_rtorrent_ca_options_are_named():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.common import jellyfin_client, rtorrent_client
+
+    class Module:
+        params = {"jellyfin_url": "https://jf", "jellyfin_api_key": "k", "jellyfin_validate_certs": True,
+                  "jellyfin_ca_path": "/nonexistent.pem", "jellyfin_timeout": 5,
+                  "rtorrent_url": "https://seedbox/RPC2", "rtorrent_username": None, "rtorrent_password": None,
+                  "rtorrent_validate_certs": True, "rtorrent_ca_path": None, "rtorrent_timeout": 5}
+
+    with pytest.raises(ServiceError, match="^jellyfin_ca_path /nonexistent.pem does not exist"):
+        jellyfin_client(Module)
+    Module.params["jellyfin_ca_path"] = None
+    assert jellyfin_client(Module).http.ca_option == "jellyfin_ca_path"
+    assert rtorrent_client(Module).transport.http.ca_option == "rtorrent_ca_path"

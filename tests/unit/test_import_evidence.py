@@ -87,3 +87,20 @@ def test_normalize_hash():
     assert normalize_hash(" " + H2 + " ") == H2.upper()
     assert normalize_hash(None) is None
     assert normalize_hash("g" * 40) is None
+
+
+def test_an_impossible_date_is_no_date():
+    assert parse_date("2026-13-40T25:00:00Z") is None
+
+
+def test_counts_by_reason_and_the_imported_hashes_held_back():
+    H3, H4 = "C" * 40, "D" * 40
+    history = [rec(1, "grabbed", H1, "2026-01-01T00:00:00Z"), rec(2, "downloadFolderImported", H1, "2026-01-01T01:00:00Z"),
+               rec(3, "grabbed", H1, "2026-01-05T00:00:00Z"),                      # regrabbed
+               rec(4, "downloadFolderImported", H2, "2026-01-01T01:00:00Z"),        # imported
+               rec(5, "grabbed", H3, "2026-01-01T00:00:00Z"),                       # not imported
+               rec(6, "downloadFolderImported", H4, "2026-01-02T00:00:00Z")]        # imported, still queued
+    r = run(history, queue=[{"downloadId": H4}])
+    assert r["counts"] == {"imported": 1, "queued": 1, "regrabbed": 1, "undated_import": 0, "not_imported": 1}
+    assert [(e["hash"], e["reason"], e["last_grab_at"]) for e in r["held_back"]] == [
+        (H1, "regrabbed", "2026-01-05T00:00:00Z"), (H4, "queued", None)]

@@ -142,3 +142,17 @@ def test_a_file_listed_outside_download_root_keeps_its_torrent_before_anything_i
     assert r["used_after"] == 3 * GB   # the space it holds is still counted as used
     # torrent_only removes no data: no file is touched, so the file list does not matter
     assert removed(decide([escaping, fine], require_root=False)) == ["AAAA", "BBBB"]
+
+
+def test_a_torrent_grabbed_again_after_its_import_says_so():
+    ts = [t("aaaa", ratio=5, age_days=9), t("bbbb", ratio=5, age_days=9)]
+    r = decide(ts, imported=[], regrabbed=[ts[0]["hash"].lower()])
+    assert reasons(r) == {"AAAA": "grabbed again after its import and not imported again yet",
+                          "BBBB": "not imported by Radarr/Sonarr"}
+    assert [k["code"] for k in r["keep"]] == ["regrabbed", "not_imported"]
+
+
+def test_a_cross_seed_sibling_is_named():
+    ts = [t("aaaa", ratio=5, age_days=9, path="/dl/Shared"), t("bbbb", ratio=5, age_days=9, path="/dl/Shared")]
+    r = decide(ts, imported=[ts[0]["hash"]])
+    assert r["remove"][0]["shared_with_names"] == ["BBBB"] and r["remove"][0]["keep_data"] is True

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import RemovalError
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import Journal, PurgeStopped, execute
+from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
+    Journal, JournalError, PurgeStopped, execute, resume)
 
 
 class FakeRTorrent:
@@ -90,3 +91,125 @@ def test_rutorrent_removal_waits_for_the_data_to_go_then_gives_up_at_the_deadlin
     with pytest.raises(PurgeStopped, match="removewithdata of name B: 1 paths still there after 30s"):
         execute(client, remover, [entry("B")], FILES, "rutorrent", 30, Journal(None), clock=lambda: clock[0],
                 sleep=sleep)
+
+
+# -- the intent journal and what the next run finishes ------------------------------------------------------
+
+def intent(h, paths, data="removed", seedbox="https://seedbox/RPC2", root="/dl", **extra):
+    record = dict(entry(h, data=data), event="removing", paths=paths, seedbox=seedbox, download_root=root,
+                  data_removal="sftp", size_bytes=10, shared_with=[])
+    record.update(extra)
+    return record
+
+
+def torrent(h, data_path, files):
+    return {"hash": h, "name": "loaded " + h, "data_path": data_path, "files": files}
+
+
+def test_pending_is_every_intent_no_later_record_closes(tmp_path):
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    journal.write(intent("A", FILES["A"]))
+    journal.write({"hash": "A", "event": "removed"})
+    journal.write(intent("B", FILES["B"]))
+    journal.write(intent("C", FILES["C"]))
+    journal.write({"hash": "C", "event": "abandoned"})
+    journal.write(intent("C", FILES["C"]))   # a later run started C again
+    assert [r["hash"] for r in journal.pending()] == ["B", "C"]
+    journal.compact(journal.pending())
+    assert [r["hash"] for r in journal.read()] == ["B", "C"]
+
+
+def test_a_torn_last_line_is_ignored_and_never_glued_to_the_next_record(tmp_path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(str(path))
+    journal.write(intent("A", FILES["A"]))
+    with open(str(path), "a") as handle:
+        handle.write('{"hash": "B", "event": "remo')   # the run was killed while writing
+    assert [r["hash"] for r in journal.read()] == ["A"]
+    journal.write({"hash": "A", "event": "removed"})
+    assert [(r["hash"], r["event"]) for r in journal.read()] == [("A", "removing"), ("A", "removed")]
+
+
+def test_a_damaged_line_inside_the_journal_stops_the_run(tmp_path):
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"hash": "A", "event": "removing"}\nnot json\n{"hash": "A", "event": "removed"}\n')
+    with pytest.raises(JournalError, match="line 2 is not a journal record; fix or remove it"):
+        Journal(str(path)).read()
+
+
+def test_resume_deletes_the_captured_paths_of_an_erased_torrent_and_verifies(tmp_path):
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    remover = FakeRemover(FILES["A"] + FILES["B"])
+    report = resume(journal, [intent("A", FILES["A"])], [torrent("B", "/dl/B", FILES["B"])], remover,
+                    "https://seedbox/RPC2", "/dl")
+    assert report[0]["outcome"] == "finished" and report[0]["data_verified"] is True
+    assert report[0]["why"] == "deleted the 1 of its 1 files still there"
+    assert remover.present == set(FILES["B"])
+    assert journal.pending([intent("A", FILES["A"])] + journal.read()) == []
+
+
+def test_resume_in_check_mode_reports_and_changes_nothing(tmp_path):
+    path = tmp_path / "j.jsonl"
+    remover = FakeRemover(FILES["A"])
+    report = resume(Journal(str(path)), [intent("A", FILES["A"])], [], remover, "https://seedbox/RPC2", "/dl",
+                    check_mode=True)
+    assert report[0]["outcome"] == "would finish" and report[0]["paths_left"] == 1
+    assert remover.present == set(FILES["A"]) and not path.exists()
+
+
+@pytest.mark.parametrize("loaded, record, outcome, why", [
+    ([torrent("A", "/dl/A", FILES["A"])], intent("A", FILES["A"]), "abandoned", "still loaded in rTorrent"),
+    ([torrent("X", "/dl/X", ["/dl/A/a.mkv"])], intent("A", FILES["A"]), "abandoned",
+     "/dl/A/a.mkv is used by the loaded torrent loaded X now; data kept"),
+    ([torrent("X", "/dl/A", ["/dl/A/other.mkv"])], intent("A", FILES["A"]), "abandoned",
+     "used by the loaded torrent loaded X"),
+    ([], intent("A", ["/elsewhere/a.mkv"]), "abandoned", "/elsewhere/a.mkv is not inside download_root /dl"),
+    ([], intent("A", FILES["A"], seedbox="https://other/RPC2"), "left", "journalled against https://other/RPC2"),
+    ([], intent("A", FILES["A"], root="/dl2"), "left", "download_root /dl2"),
+    ([], intent("A", FILES["A"], data="kept", shared_with=["X"], shared_with_names=["Movie.X"]), "finished",
+     "its data stays (shared with Movie.X)"),
+])
+def test_resume_deletes_nothing_a_loaded_torrent_uses_or_another_seedbox_owns(
+        tmp_path, loaded, record, outcome, why):
+    remover = FakeRemover(FILES["A"] + ["/elsewhere/a.mkv"])
+    report = resume(Journal(str(tmp_path / "j.jsonl")), [record], loaded, remover, "https://seedbox/RPC2", "/dl")
+    assert report[0]["outcome"] == outcome and why in report[0]["why"], report
+    assert remover.present == set(FILES["A"] + ["/elsewhere/a.mkv"])
+
+
+def test_resume_stops_when_the_data_cannot_be_deleted(tmp_path):
+    remover = FakeRemover(FILES["A"], undeletable=FILES["A"])
+    with pytest.raises(RemovalError, match="removal interrupted in an earlier run"):
+        resume(Journal(str(tmp_path / "j.jsonl")), [intent("A", FILES["A"])], [], remover, "https://seedbox/RPC2",
+               "/dl")
+
+
+def test_the_intent_carries_what_the_next_run_needs(tmp_path):
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    execute(FakeRTorrent("A"), FakeRemover(FILES["A"]), [entry("A")], FILES, "sftp", 60, journal,
+            context={"seedbox": "https://seedbox/RPC2", "download_root": "/dl"})
+    first = journal.read()[0]
+    assert (first["event"], first["paths"], first["data_path"], first["download_root"], first["data_removal"],
+            first["seedbox"]) == ("removing", FILES["A"], "/dl/A", "/dl", "sftp", "https://seedbox/RPC2")
+
+
+def test_a_stop_signal_lets_the_torrent_in_hand_finish_and_starts_no_other():
+    import os
+    import signal
+    from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import StopRequest
+
+    class SignalledRemover(FakeRemover):
+        def remove(self, paths, data_path):
+            os.kill(os.getpid(), signal.SIGTERM)   # arrives while A's data is being deleted
+            FakeRemover.remove(self, paths, data_path)
+
+    client = FakeRTorrent("ABC")
+    remover = SignalledRemover([p for paths in FILES.values() for p in paths])
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(PurgeStopped) as stop:
+        with StopRequest() as request:
+            execute(client, remover, [entry("A"), entry("B")], FILES, "sftp", 60, Journal(None), stop=request)
+    assert [e["hash"] for e in stop.value.done] == ["A"] and stop.value.done[0]["data_verified"] is True
+    assert str(stop.value.cause) == "SIGTERM received; stopped before the next removal, nothing is half done"
+    assert client.loaded == {"B", "C"} and remover.present == set(FILES["B"] + FILES["C"])
+    assert signal.getsignal(signal.SIGTERM) == before   # the handlers are put back
