@@ -272,6 +272,7 @@ locked:
 """
 
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -280,11 +281,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     rtorrent_argument_spec, rtorrent_client, sftp_argument_spec, sftp_connection_args)
 from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, dry_run_counts
+from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, dry_run_counts, sweep_stale
+from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline, Stopped
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
-    RunLock, Sync, already_in, check_folders, parse_rate)
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item, select, waiting_for_rtorrent
-from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, connect, list_items
+    RunLock, Sync, already_in, append_log, check_folders, parse_rate)
+from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+    Item, connection_plan, select, waiting_for_rtorrent)
+from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, check_key_file, connect, list_items
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load
 
 
@@ -297,10 +300,45 @@ def unfinished_torrents(module):
         client.close()
 
 
+def check_arguments(p):
+    """The option values that make no sense, as one clear message (or None). Needs no host, changes nothing."""
+    if not p["sftp_host"] or not p["sftp_username"]:
+        return "sftp_host and sftp_username are required"
+    if not 1 <= p["sftp_port"] <= 65535:
+        return "sftp_port must be between 1 and 65535, not %d" % p["sftp_port"]
+    if not p["remote_dir"].startswith("/"):
+        return "remote_dir must be an absolute path on the seedbox, not %r" % p["remote_dir"]
+    for name in ("dest", "staging_dir", "state_file", "lock_file", "log_file", "sftp_key_file"):
+        if p[name] is not None and not os.path.isabs(p[name]):
+            return "%s must be an absolute path, not %r (a run from cron or another folder would use another " \
+                   "place)" % (name, p[name])
+    for name in ("parallel_files", "segments", "parallel_items", "progress_interval", "timeout"):
+        if p[name] < 1:
+            return "%s must be at least 1, not %d" % (name, p[name])
+    for name in ("min_age", "max_retries", "reconnect_interval_base"):
+        if p[name] < 0:
+            return "%s must not be negative (%d)" % (name, p[name])
+    if p["reconnect_interval_multiplier"] < 1:
+        return "reconnect_interval_multiplier must be at least 1, not %s" % p["reconnect_interval_multiplier"]
+    if p["transfer_timeout"] is not None and p["transfer_timeout"] < 1:
+        return "transfer_timeout must be at least 1 second, not %d" % p["transfer_timeout"]
+    if p["max_connections"] < 2:
+        return "max_connections must be at least 2: one for the module's own SFTP session, one for lftp"
+    if not re.match(r"^[0-9]+[kKmM]?$", p["min_chunk_size"].strip()):
+        return "min_chunk_size must be a number of bytes with an optional K or M, not %r" % p["min_chunk_size"]
+    try:
+        parse_rate(p["bandwidth_limit"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def main():
     argument_spec = sftp_argument_spec()
     argument_spec.update(rtorrent_argument_spec())
     argument_spec["rtorrent_url"]["required"] = False
+    argument_spec["sftp_host"]["required"] = True
+    argument_spec["sftp_username"]["required"] = True
     argument_spec.update(
         remote_dir=dict(type="str", required=True),
         dest=dict(type="path", required=True),
@@ -308,6 +346,7 @@ def main():
         include=dict(type="list", elements="str", default=[]),
         exclude=dict(type="list", elements="str", default=[]),
         min_age=dict(type="int", default=15),
+        max_connections=dict(type="int", default=8),
         parallel_files=dict(type="int", default=6),
         segments=dict(type="int", default=8),
         min_chunk_size=dict(type="str", default="1M"),
@@ -330,39 +369,64 @@ def main():
     p = module.params
     started = time.time()
     result = dict(changed=False, fetched=[], not_fetched=[], failed_items=[], bytes=0, seconds=0.0, locked=False)
-    if not p["sftp_host"] or not p["sftp_username"]:
-        module.fail_json(msg="sftp_host and sftp_username are required", **result)
-    if not p["remote_dir"].startswith("/"):
-        module.fail_json(msg="remote_dir must be an absolute path on the seedbox", **result)
-    for name in ("parallel_files", "segments", "parallel_items", "progress_interval"):
-        if p[name] < 1:
-            module.fail_json(msg="%s must be at least 1" % name, **result)
-    try:
-        rate = parse_rate(p["bandwidth_limit"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc), **result)
+    problem = check_arguments(p)
+    if problem:
+        module.fail_json(msg=problem, **result)
+    rate = parse_rate(p["bandwidth_limit"])
     try:
         dest, staging = check_folders(p["dest"], p["staging_dir"])
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
+    if p["sftp_key_file"]:
+        try:
+            check_key_file(p["sftp_key_file"])
+        except SshError as exc:
+            module.fail_json(msg="%s; nothing was fetched or removed" % exc, **result)
+
+    # told to stop (a signal, or ansible-playbook gone): no new fetch, hand-off or removal, children killed
+    def log(text):
+        module.log("lftp_mirror: %s" % text)
+        if p["log_file"]:
+            append_log(p["log_file"], text)
+
+    lifeline = Lifeline(log=log).install()
+    try:
+        run(module, p, result, started, dest, staging, rate, lifeline)
+    finally:
+        lifeline.close()
+
+
+def stopped_message(lifeline, result):
+    entries = result["fetched"]
+    handed = sum(1 for e in entries if e.get("handed_off"))
+    return ("the run was stopped (%s): %d items handed off before the stop, none started or removed from the "
+            "seedbox after it; lftp and its ssh were ended, and the next run resumes from the staging folder"
+            % (lifeline.stopped, handed))
+
+
+def run(module, p, result, started, dest, staging, rate, lifeline):
+    if not module.check_mode:
+        sweep_stale()   # the private folders of runs that were killed
     lock_path = p["lock_file"] or os.path.join(staging, ".lftp_mirror.lock")
     lock = RunLock(lock_path, probe_only=module.check_mode)
     if not lock.acquire():
-        result.update(locked=True, msg="another lftp_mirror run is in progress (%s holds the lock); nothing done"
-                      % lock_path)
+        result.update(locked=True, seconds=round(time.time() - started, 3),
+                      msg="another lftp_mirror run is in progress (%s holds the lock); nothing done" % lock_path)
         module.exit_json(**result)
 
     settings = dict(parallel_files=p["parallel_files"], segments=p["segments"], min_chunk_size=p["min_chunk_size"],
                     timeout=p["timeout"], max_retries=p["max_retries"],
                     reconnect_interval_base=p["reconnect_interval_base"],
-                    reconnect_interval_multiplier=p["reconnect_interval_multiplier"],
-                    limit_rate=rate // p["parallel_items"] if rate else 0)
+                    reconnect_interval_multiplier=p["reconnect_interval_multiplier"], limit_rate=0)
+    client = None
+    entries = []
     try:
-        client = connect(timeout=max(p["timeout"], 10), **sftp_connection_args(module))
-    except SshError as exc:
-        module.fail_json(msg="%s; nothing was fetched or removed" % exc, **result)
-    try:
-        sync = Sync(p, client, settings, log=module.log)
+        lifeline.check()
+        try:
+            client = connect(timeout=max(p["timeout"], 10), **sftp_connection_args(module))
+        except SshError as exc:
+            module.fail_json(msg="%s; nothing was fetched or removed" % exc, **result)
+        sync = Sync(p, client, settings, log=module.log, lifeline=lifeline)
         items = list_items(sync.sftp, p["remote_dir"], Item)
         state = (load(p["state_file"], default={}) if p["state_file"] else {}).get("handed_off") or {}
         waiting = {}
@@ -377,6 +441,12 @@ def main():
                                 now=time.time(), handed_off=state, present=lambda item: already_in(dest, item),
                                 waiting=waiting)
         result["not_fetched"] = [{"name": name, "reason": reason} for name, reason in skipped]
+        slots = connection_plan(p["max_connections"], p["parallel_items"], p["parallel_files"], p["segments"],
+                                len(fetch))
+        result["connections"] = {"max": p["max_connections"], "items_at_once": len(slots),
+                                 "per_item": [{"logins": share, "files": files, "segments": n}
+                                              for share, files, n in slots]}
+        sync.plan(slots, rate)
         if module._diff:
             result["diff"] = {"before_header": "dest %s" % dest, "after_header": "dest %s" % dest, "before": "",
                               "after": "".join("%s/%s  [%d files, %.1f MB%s]\n" % (
@@ -386,28 +456,36 @@ def main():
             rc, out = sync.dry_run(fetch)
             if rc != 0:
                 module.fail_json(msg="lftp dry run failed (exit %s): %s" % (rc, out), **result)
-            result["fetched"] = [{"name": i.name, "files": len(i.files), "bytes": i.size,
-                                  "resumed": os.path.lexists(os.path.join(staging, i.name)), "verified": False,
-                                  "checksummed": 0, "handed_off": None, "removed_remote": p["remove_source"],
-                                  "error": None} for i in fetch]
+            for i in fetch:
+                entry = Sync.new_entry(i, os.path.lexists(os.path.join(staging, i.name)))
+                entry["removed_remote"] = p["remove_source"]
+                result["fetched"].append(entry)
             result["lftp_dry_run_files"] = dry_run_counts(out)
             result["bytes"] = sum(i.size for i in fetch)
             result["changed"] = bool(fetch)
             result["seconds"] = round(time.time() - started, 3)
             module.exit_json(**result)
 
-        with ThreadPoolExecutor(max_workers=p["parallel_items"]) as pool:
+        with ThreadPoolExecutor(max_workers=len(slots)) as pool:
             entries = list(pool.map(lambda item: sync.sync_item(item, state), fetch))
+    except Stopped:
+        pass
     except (SshError, StateError, LftpError, OSError) as exc:
-        module.fail_json(msg="%s; nothing more was fetched or removed" % exc, **result)
+        if not lifeline.stopped:
+            module.fail_json(msg="%s; nothing more was fetched or removed" % exc, **result)
     finally:
-        client.close()
+        lifeline.close()   # no child outlives the run, and none writes into staging after the lock is gone
+        if client is not None:
+            client.close()
         lock.release()
     result["fetched"] = entries
     result["failed_items"] = [e["name"] for e in entries if e["error"]]
     result["bytes"] = sum(e["bytes"] for e in entries if e["handed_off"])
     result["changed"] = any(e["handed_off"] or e["removed_remote"] for e in entries)
     result["seconds"] = round(time.time() - started, 3)
+    if lifeline.stopped:
+        result["stopped"] = lifeline.stopped
+        module.fail_json(msg=stopped_message(lifeline, result), **result)
     if result["failed_items"]:
         module.fail_json(msg="%d of %d items failed: %s" % (
             len(result["failed_items"]), len(entries), "; ".join("%s: %s" % (e["name"], e["error"])

@@ -428,3 +428,184 @@ def test_a_download_rtorrent_has_not_finished_is_never_fetched_however_old(lab):
     assert down.rc != 0 and "cannot ask rTorrent which downloads are finished" in down.task(TASK)["msg"]
     assert "nothing was fetched" in down.task(TASK)["msg"]
     assert os.listdir(dest) == []
+
+
+def start_playbook(s, **extra):
+    """ansible-playbook as conftest.run_with_vars starts it, but not waited for: the test kills it."""
+    from conftest import COLLECTIONS, REPO, TESTS
+    import json
+    import sys
+    values = dict({"ansible_connection": "local", "ansible_python_interpreter": sys.executable}, **host_vars(s, **extra))
+    inv_path = os.path.join(s["work"], "inventory-kill.yml")
+    with open(inv_path, "w") as handle:
+        json.dump({"all": {"children": {"servarr": {"hosts": {"lab": values}}}}}, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=os.path.join(s["work"], "ansible-home"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path,
+           os.path.join(REPO, PLAYBOOK)]
+    assert TESTS
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def proc_children():
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                data = open("/proc/%s/stat" % name, "rb").read()
+            except OSError:
+                continue
+            ppid = int(data[data.rfind(b")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(name))
+    return children
+
+
+def descendants_of(pid):
+    children, found, stack = proc_children(), [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def cmdline(pid):
+    try:
+        return open("/proc/%d/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def start_time(pid):
+    try:
+        data = open("/proc/%d/stat" % pid, "rb").read()
+        return int(data[data.rfind(b")") + 2:].split()[19])
+    except OSError:
+        return None
+
+
+def alive(pid, start):
+    return start_time(pid) == start
+
+
+def holding_files_under(folder):
+    """pids of processes that have a file under ``folder`` open (lftp writing into staging)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % name)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink("/proc/%s/fd/%s" % (name, fd))
+            except OSError:
+                continue
+            if target.startswith(folder + "/"):
+                found.append(int(name))
+                break
+    return found
+
+
+def key_copies(key_path):
+    """Files under /tmp, /var/tmp and /dev/shm (other than the key itself) whose content is the key's."""
+    key = open(key_path, "rb").read()
+    found = []
+    for root in ("/tmp", "/var/tmp", "/dev/shm"):
+        for folder, dirs, files in os.walk(root):
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    if os.lstat(path).st_size != len(key) or os.path.samefile(path, key_path):
+                        continue
+                    with open(path, "rb") as handle:
+                        if handle.read() == key:
+                            found.append(path)
+                except OSError:
+                    continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to ansible-playbook", "SIGINT to ansible-playbook",
+                                 "SIGHUP to ansible-playbook", "SIGKILL to the module"])
+def test_a_run_cut_short_leaves_nothing_behind_and_the_next_one_finishes(seedbox, how):
+    big = os.path.join(seedbox["remote"], "Big (2020)", "Big (2020).mkv")
+    write(big, 48 * MB, "big-kill")
+    write(os.path.join(seedbox["remote"], "Big (2020)", "Big (2020).nfo"), 500, "big-kill-nfo")
+    age(seedbox["remote"])
+    source = tree(os.path.dirname(big))
+    staged = os.path.join(seedbox["staging"], "Big (2020)")
+    playbook = start_playbook(seedbox, servarr_sync_include=["Big*"], servarr_sync_bandwidth_limit="3M",
+                              servarr_sync_remove_source=True)
+    module = lftp = None
+    run_procs = {}
+    deadline = time.time() + 60
+    try:
+        # wait until lftp has received a few MB; remember every process of the run
+        while time.time() < deadline:
+            for pid in descendants_of(playbook.pid):
+                start = start_time(pid)
+                if start is not None:
+                    run_procs[pid] = start
+                line = cmdline(pid)
+                if "AnsiballZ_lftp_mirror" in line and "/bin/sh" not in line:
+                    module = pid
+                if line.startswith("/usr/bin/lftp") or line.startswith("lftp"):
+                    lftp = pid
+            received = sum(os.lstat(os.path.join(f, n)).st_blocks * 512
+                           for f, d, names in os.walk(staged) for n in names) if os.path.isdir(staged) else 0
+            if module and lftp and received > 6 * MB:
+                break
+            time.sleep(0.05)
+        assert module and lftp, "lftp never ran under the module"
+        assert received < 40 * MB
+        ssh_seen = [pid for pid in run_procs if cmdline(pid).startswith("ssh ")]
+        assert ssh_seen, "lftp's ssh processes were not seen"
+        session_prefix = "servarr-lftp-%d." % module
+        signame, target = how.split(" to ")
+        os.kill(module if target == "the module" else playbook.pid, getattr(signal, signame))
+        playbook.wait(timeout=60)
+        # the module and everything it started end within seconds; nothing writes into staging any more
+        end = time.time() + 15
+        while time.time() < end:
+            left = [pid for pid, start in run_procs.items() if alive(pid, start) and pid != playbook.pid]
+            left += [pid for pid in holding_files_under(seedbox["staging"]) if pid not in left]
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, ["%d %s" % (pid, cmdline(pid)[:150]) for pid in left]
+        leftovers = [int(n) for n in os.listdir("/proc") if n.isdigit() and session_prefix in cmdline(int(n))]
+        assert leftovers == []
+    finally:
+        if playbook.poll() is None:
+            playbook.kill()
+        for pid, start in run_procs.items():   # never leave a process behind, even when the test fails
+            if alive(pid, start) and pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+    time.sleep(1)   # a hand-off or removal that was going to happen would happen now
+    assert key_copies(seedbox["key"]) == []
+    assert os.listdir(seedbox["dest"]) == []                       # no hand-off after the stop
+    assert tree(os.path.dirname(big)) == source                     # the seedbox copy is kept
+    with open(os.path.join(seedbox["staging"], ".lftp_mirror.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)   # the lock was released
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    if signame != "SIGKILL":
+        log = open(seedbox["log"]).read()
+        # the signal may reach the module (ansible-playbook passes SIGTERM and SIGINT on to its workers'
+        # process groups) or not (SIGHUP): then the module notices that ansible-playbook is gone
+        reasons = ["(pid %d) ended" % playbook.pid, "%s received" % signame]
+        assert "stopping: " in log and any(r in log for r in reasons), log[-2000:]
+        assert "Big (2020): handed off" not in log
+    # the next run resumes from what the stopped one left, and finishes byte-identical
+    again = run(seedbox, servarr_sync_include=["Big*"], servarr_sync_remove_source=True)
+    assert again.rc == 0, again.stdout[-3000:]
+    entry = again.task(TASK)["fetched"][0]
+    assert entry["resumed"] is True and entry["verified"] is True and entry["removed_remote"] is True
+    assert tree(os.path.join(seedbox["dest"], "Big (2020)")) == source
+    assert not os.path.exists(os.path.dirname(big))
+    assert [n for n in os.listdir("/tmp") if n.startswith(session_prefix)] == []   # swept
