@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 
 HOST_ALIAS = "servarr-seedbox"
@@ -173,21 +174,53 @@ class LftpSession:
         with open(os.path.join(self.dir, "known_hosts"), "w") as handle:
             handle.write("%s %s %s\n" % (HOST_ALIAS, host_key.get_name(), host_key.get_base64()))
         self.rate_file = os.path.join(self.dir, "rate.lftp") if self.settings.get("limit_rate") else None
+        self.rate_lock = threading.Lock()
+        self.rate_generation = 0
+        self.running = False
         if self.rate_file:
-            self.set_rate(self.settings["limit_rate"])
+            self._write_rate("")   # the script sets the first share itself
 
     def set_rate(self, rate):
-        """This lftp's share of the bandwidth limit, in bytes per second; lftp applies it within a second."""
+        """This lftp's share of the bandwidth limit, in bytes per second. Before lftp starts, its script sets
+        it; while lftp runs, lftp applies it within a second.
+
+        lftp re-reads the rate file every second, and every ``set`` refills its rate bucket (a file that always
+        held the setting doubled the real rate), so the file holds a new value only long enough to be read,
+        then is emptied again."""
         if not self.rate_file:
             return
-        self.settings["limit_rate"] = max(1, int(rate))
+        rate = max(1, int(rate))
+        with self.rate_lock:
+            changed = rate != self.settings.get("limit_rate")
+            self.settings["limit_rate"] = rate
+            if not (changed and self.running):
+                return
+            self.rate_generation += 1
+            generation = self.rate_generation
+            self._write_rate("set net:limit-total-rate %d\n" % rate)
+        timer = threading.Timer(1.2, self._clear_rate, args=(generation,))
+        timer.daemon = True
+        timer.start()
+
+    def _clear_rate(self, generation):
+        with self.rate_lock:
+            if generation == self.rate_generation and os.path.isdir(self.dir):
+                self._write_rate("")
+
+    def _write_rate(self, text):
         temp = self.rate_file + ".new"
-        with open(temp, "w") as handle:
-            handle.write("set net:limit-total-rate %d\n" % max(1, int(rate)))
-        os.rename(temp, self.rate_file)
+        try:
+            with open(temp, "w") as handle:
+                handle.write(text)
+            os.rename(temp, self.rate_file)
+        except (IOError, OSError):
+            if os.path.isdir(self.dir):
+                raise
 
     def close(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        with self.rate_lock:
+            self.rate_generation += 1
+            shutil.rmtree(self.dir, ignore_errors=True)
         if self.key:
             self.key.close()
 
@@ -257,8 +290,10 @@ class LftpSession:
         every ``progress_interval`` seconds while lftp runs. lftp's exit code is returned, not trusted: the
         caller checks the result on disk."""
         path = os.path.join(self.dir, "script.lftp")
-        with open(path, "w") as handle:
-            handle.write(self.script(commands))
+        with self.rate_lock:   # a share set from now on goes through the rate file
+            with open(path, "w") as handle:
+                handle.write(self.script(commands))
+            self.running = True
         env = dict(os.environ, LFTP_HOME=self.dir, HOME=self.dir, LC_ALL="C")
         env.pop("LFTP_PASSWORD", None)
         if self.password:
@@ -289,6 +324,7 @@ class LftpSession:
                     if progress:
                         progress()
         finally:
+            self.running = False
             if self.lifeline is not None:
                 self.lifeline.release(proc)
         return proc.returncode, self.scrub(out.decode("utf-8", "replace")), self.scrub(err.decode("utf-8", "replace"))

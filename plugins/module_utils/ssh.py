@@ -76,6 +76,15 @@ def network_reason(exc):
     return "%s (errno %d)" % (exc.strerror or os_strerror(exc.errno), exc.errno)
 
 
+def _io_reason(exc):
+    """An SFTP error (IOError from paramiko) in words: 'no such file or folder', 'permission denied'."""
+    if getattr(exc, "errno", None) == errno.ENOENT:
+        return "no such file or folder"
+    if getattr(exc, "errno", None) == errno.EACCES:
+        return "permission denied"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def os_strerror(code):
     import os
     return os.strerror(code)
@@ -172,7 +181,7 @@ def list_items(sftp, root, item_class):
     try:
         top = sftp.listdir_attr(root)
     except IOError as exc:
-        raise SshError("cannot list %s on the seedbox: %s" % (root, exc))
+        raise SshError("cannot list %s on the seedbox: %s" % (root, _io_reason(exc)))
     items = []
     for attr in top:
         name = attr.filename
@@ -189,7 +198,7 @@ def list_items(sftp, root, item_class):
                 try:
                     entries = sftp.listdir_attr(folder)
                 except IOError as exc:
-                    raise SshError("cannot list %s on the seedbox: %s" % (folder, exc))
+                    raise SshError("cannot list %s on the seedbox: %s" % (folder, _io_reason(exc)))
                 for entry in entries:
                     sub = rel + "/" + entry.filename if rel else entry.filename
                     newest = max(newest, entry.st_mtime or 0)

@@ -28,8 +28,14 @@ description:
     off. Only the files that were listed (and have not changed since) are removed, then the folders left
     empty. Then the module checks that the files are gone.
   - A lock makes a second run that starts while one is in progress return at once, touching nothing.
-  - The password reaches lftp only through its environment (C(LFTP_PASSWORD)), never a command line. lftp's
-    ssh trusts exactly the host key that was checked against O(sftp_known_hosts) or O(sftp_host_fingerprint).
+  - A run cut short leaves nothing behind. SIGTERM, SIGINT or SIGHUP to the module, the end of its parent, or
+    the end of C(ansible-playbook) (watched, since after SIGHUP or a lost worker nothing signals the module)
+    stop the run - lftp and its ssh processes are ended, no hand-off and no removal from the seedbox starts
+    after that, the lock is released, and the task fails saying so. lftp and each ssh get a parent-death
+    signal, so even a SIGKILL of the module takes them along. The next run resumes from the staging folder.
+  - The password reaches lftp only through its environment (C(LFTP_PASSWORD)), never a command line. The SSH
+    key is never copied to a file - ssh reads it from the module's memory (a sealed memfd). lftp's ssh trusts
+    exactly the host key that was checked against O(sftp_known_hosts) or O(sftp_host_fingerprint).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -46,6 +52,14 @@ attributes:
     support: full
     details: The diff lists the items that would arrive in O(dest) and those that would leave the seedbox.
 options:
+  sftp_host:
+    required: true
+  sftp_username:
+    required: true
+  sftp_key_file:
+    description:
+      - O(sftp_key_file) or O(sftp_password) is required. The key must not have a passphrase. A key file that
+        is missing, a folder, unreadable or not a private key is reported as such before any connection.
   rtorrent_url:
     description:
       - rTorrent's XML-RPC endpoint (as for M(mediaops.servarr.rtorrent_purge)). When set, every item that
@@ -89,15 +103,30 @@ options:
   min_age:
     description:
       - Minutes since anything in an item last changed on the seedbox before it is fetched. Newer items may
-        still be being written; they are left for the next run.
+        still be being written; they are left for the next run. V(0) fetches items whatever their age.
     type: int
     default: 15
+  max_connections:
+    description:
+      - The most SSH logins the run opens to the seedbox at once, the module's own SFTP session (listing,
+        checksums, removal) included. Seedboxes limit or ban users with many connections, and a stock sshd
+        drops logins beyond C(MaxStartups) (10) that start at the same moment.
+      - One login is the module's own; the others are split evenly between the items fetched at once (at most
+        O(parallel_items)). Within an item, segments come first (a release is mostly one big video, which
+        only segments speed up), up to O(segments), and the files at once (up to O(parallel_files)) take what
+        is left, so that files x segments never exceeds the item's share.
+      - With the default 8 and two items, the items get 4 and 3 logins (one file at a time with 4 and 3
+        segments); a single item gets all 7. The plan's C(-P 6 --use-pget-n=8) for two items at once would
+        need up to 97 logins (2 x 6 x 8 + 1); raise O(max_connections) only as far as the seedbox allows.
+    type: int
+    default: 8
+    version_added: 0.3.0
   parallel_files:
-    description: Files fetched at once within an item (C(mirror -P)).
+    description: Files fetched at once within an item (C(mirror -P)), at most; O(max_connections) may allow fewer.
     type: int
     default: 6
   segments:
-    description: Connections per file (C(--use-pget-n), C(pget -n)).
+    description: Connections per file (C(--use-pget-n), C(pget -n)), at most; O(max_connections) may allow fewer.
     type: int
     default: 8
   min_chunk_size:
@@ -105,7 +134,7 @@ options:
     type: str
     default: 1M
   parallel_items:
-    description: Items fetched at once, each by its own lftp process.
+    description: Items fetched at once, each by its own lftp process (never more than O(max_connections) - 1).
     type: int
     default: 2
   timeout:
@@ -126,8 +155,11 @@ options:
     default: 1
   bandwidth_limit:
     description:
-      - Total download rate limit in bytes per second, with an optional C(K) or C(M) suffix (for example
-        V(20M)). Shared among O(parallel_items). V(0) means no limit.
+      - Total download rate limit of the run in bytes per second, with an optional C(K) or C(M) suffix (for
+        example V(20M)). V(0) means no limit.
+      - The items running at each moment share it equally, and the shares change as items start and finish
+        (each lftp re-reads its share within a second), so that a last item running alone gets the whole limit.
+        lftp lets the first second of a transfer run at full speed.
     type: str
     default: "0"
   transfer_timeout:
@@ -155,7 +187,9 @@ options:
   log_file:
     description:
       - File that gets a line per item started and finished and, during a long transfer, its progress every
-        O(progress_interval) seconds. Nothing secret is written to it.
+        O(progress_interval) seconds, and why a run stopped. Nothing secret is written to it.
+      - Progress counts the bytes that have arrived (lftp is told not to preallocate files), and its rate the
+        bytes received in this run.
     type: path
   progress_interval:
     description: Seconds between progress lines in O(log_file).
@@ -212,63 +246,147 @@ fetched:
   returned: always
   type: list
   elements: dict
+  sample:
+    - name: Dune (2021)
+      files: 4
+      bytes: 25168296
+      received_bytes: 25168296
+      seconds: 3.2
+      throughput_mb_s: 7.9
+      resumed: false
+      refetched_from_scratch: false
+      refetched_files: 0
+      verified: true
+      checksummed: 0
+      handed_off: /mnt/media/downloads/_done/Dune (2021)
+      removed_remote: true
+      error: null
   contains:
     name:
       description: Item name.
       type: str
+      sample: Dune (2021)
     files:
       description: Number of files.
       type: int
+      sample: 4
     bytes:
       description: Size of the item.
       type: int
+      sample: 25168296
+    received_bytes:
+      description:
+        - Bytes that arrived in O(staging_dir) during this run, counted on disk (allocated blocks, at most
+          each file's size). Less than RV(fetched[].bytes) when an interrupted run had fetched part of the item,
+          or when the item failed; more when files had to be fetched again from scratch. 0 in check mode.
+      type: int
+      sample: 25168296
+      version_added: 0.3.0
     seconds:
-      description: Time to fetch, check and hand off.
+      description: Time to fetch, check and hand off (or until it failed).
       type: float
+      sample: 3.2
     throughput_mb_s:
-      description: Bytes fetched per second, in MB (10^6).
+      description: RV(fetched[].received_bytes) per second of RV(fetched[].seconds), in MB (10^6). A failed
+        item counts only what it really received.
       type: float
+      sample: 7.9
     resumed:
       description: The item was partly in O(staging_dir) from an interrupted run.
       type: bool
+      sample: false
+    refetched_from_scratch:
+      description: Files already staged by an interrupted run had to be fetched again whole (their checksum
+        differed from the seedbox's, or the seedbox cannot compute checksums).
+      type: bool
+      sample: false
+      version_added: 0.3.0
+    refetched_files:
+      description: How many files were fetched again from scratch.
+      type: int
+      sample: 0
+      version_added: 0.3.0
     verified:
       description: Checked complete (files and sizes, and checksums where they were compared).
       type: bool
+      sample: true
     checksummed:
       description: Files whose SHA-256 was compared with the seedbox's.
       type: int
+      sample: 0
     handed_off:
       description: Path in O(dest), once the item is there.
       type: str
+      sample: /mnt/media/downloads/_done/Dune (2021)
     removed_remote:
       description: The seedbox copy was removed and checked gone (in check mode, would be removed).
       type: bool
+      sample: true
     error:
-      description: Why the item failed (with lftp's own message), when it did.
+      description: Why the item failed (with lftp's own message), or that the run was stopped before its
+        hand-off or removal, when it did.
       type: str
+      sample: "not complete after lftp (exit 1): Dune (2021).mkv has 10485760 of 25165824 bytes"
 not_fetched:
   description: Items left on the seedbox this run, each with C(name) and C(reason) (filtered, too new, not
     finished in rTorrent, already handed off, a name lftp cannot address).
   returned: always
   type: list
   elements: dict
+  sample:
+    - name: Fresh (2024)
+      reason: "changed 120 s ago, less than min_age: may still be being written"
 failed_items:
   description: Names of items that failed; the task fails when there is any.
   returned: always
   type: list
   elements: str
+  sample: []
 bytes:
   description: Bytes handed off (in check mode, that would be fetched).
   returned: always
   type: int
+  sample: 25168296
 seconds:
-  description: Duration of the whole run.
+  description: Duration of the whole run (also when another run held the lock).
   returned: always
   type: float
+  sample: 4.1
 locked:
   description: Another run held the lock; nothing was done.
   returned: always
   type: bool
+  sample: false
+connections:
+  description: How O(max_connections) was split - C(max), C(items_at_once), and per item slot the SSH C(logins)
+    it may use, the C(files) at once and the C(segments) per file lftp was given.
+  returned: when the seedbox was listed
+  type: dict
+  sample:
+    max: 8
+    items_at_once: 2
+    per_item:
+      - logins: 4
+        files: 1
+        segments: 4
+      - logins: 3
+        files: 1
+        segments: 3
+  version_added: 0.3.0
+lftp_dry_run_files:
+  description: In check mode, the number of files lftp's own C(mirror --dry-run) (and C(cls) for a single
+    file) said it would fetch, over the same connection and settings a real run uses; a cross-check of
+    RV(fetched) against lftp itself.
+  returned: in check mode, when the seedbox was listed
+  type: int
+  sample: 6
+stopped:
+  description: Why the run was stopped (a signal, or C(ansible-playbook) or the module's parent ending); the
+    task then fails.
+  returned: when the run was told to stop
+  type: str
+  sample: SIGTERM received
+  version_added: 0.3.0
 """
 
 import os
