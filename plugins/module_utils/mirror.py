@@ -27,7 +27,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import S
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
     LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, save  # noqa: F401 (RunLock: re-exported)
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
 
 
 def check_folders(dest, staging):

@@ -402,11 +402,11 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import
 from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, dry_run_counts, sweep_stale
 from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline, Stopped
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
-    RunLock, Sync, already_in, append_log, check_folders, parse_rate)
+    Sync, already_in, append_log, check_folders, parse_rate)
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
     Item, connection_plan, select, waiting_for_rtorrent)
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, check_key_file, connect, list_items
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, load
 
 
 def unfinished_torrents(module):

@@ -226,7 +226,7 @@ def test_progress_counts_received_blocks_not_sizes(tmp_path):
 
 @pytest.mark.parametrize("make, expected", [
     (lambda p: None, "does not exist"),
-    (lambda p: os.mkdir(p), "is a folder"),
+    (os.mkdir, "is a folder"),
     (lambda p: open(p, "w").close(), "is empty"),
     (lambda p: open(p, "w").write("ssh-ed25519 AAAA user@host\n"), "does not hold a private key"),
 ])
