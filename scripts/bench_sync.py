@@ -7,6 +7,8 @@ Alternately, --repeat times each:
   * ours: the lftp_mirror module run by ansible-playbook (playbooks/seedbox_sync.yml), fetching every item
     into staging, checking each file and renaming each release into the import folder. Its time is the
     module's own `seconds` (transfer + verification + hand-off); the playbook's wall time is printed too.
+    It keeps to its default max_connections (8 SSH logins at once, its own included: two items with 4 and
+    3 segments), where the baseline may open up to 48.
 Prints the medians and the ratio ours / baseline (the target is at most 1.25).
 
     <venv>/bin/python scripts/bench_sync.py [--repeat 3] [--dir DIR]
@@ -135,6 +137,7 @@ def main():
             walls.append(wall)
             print("run %d: plain lftp %.2f s, lftp_mirror %.2f s (playbook %.2f s)"
                   % (run + 1, baselines[-1], seconds, wall))
+        print("lftp_mirror's connections (max_connections default): %s" % json.dumps(result.get("connections")))
         b, o, w = statistics.median(baselines), statistics.median(ours), statistics.median(walls)
         print("baseline  plain lftp mirror -P 6 --use-pget-n=8 : median %.2f s (%.0f MB/s)" % (b, size / b / 1e6))
         print("ours      lftp_mirror (transfer+check+hand-off) : median %.2f s (%.0f MB/s); playbook wall %.2f s"

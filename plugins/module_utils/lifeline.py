@@ -182,7 +182,8 @@ class Lifeline:
             self._old_handlers[sig] = signal.signal(sig, self._on_signal)
         parent = os.getppid()
         # the module itself gets SIGTERM when its parent ends (an SSH session's shell, the local sh)
-        if set_parent_death_signal(signal.SIGTERM) and os.getppid() != parent:
+        self._pdeathsig = set_parent_death_signal(signal.SIGTERM)
+        if self._pdeathsig and os.getppid() != parent:
             self.stop("its parent process ended before the run started")
         if watch_ancestors:
             watch = ancestors_to_watch()
@@ -296,6 +297,9 @@ class Lifeline:
         deadline = time.time() + 5
         while time.time() < deadline and any(proc.poll() is None for proc in procs):
             time.sleep(0.02)
+        if getattr(self, "_pdeathsig", False):
+            set_parent_death_signal(0)
+            self._pdeathsig = False
         for sig, handler in self._old_handlers.items():
             try:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
