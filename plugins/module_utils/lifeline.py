@@ -187,10 +187,9 @@ class Lifeline:
             self.stop("its parent process ended before the run started")
         if watch_ancestors:
             watch = ancestors_to_watch()
-            if watch:
-                self._watcher = threading.Thread(target=self._watch, args=(watch,), name="lifeline")
-                self._watcher.daemon = True
-                self._watcher.start()
+            self._watcher = threading.Thread(target=self._watch, args=(watch,), name="lifeline")
+            self._watcher.daemon = True
+            self._watcher.start()
         return self
 
     def _on_signal(self, signum, frame):
@@ -201,11 +200,28 @@ class Lifeline:
         self.stop("%s received" % name)
 
     def _watch(self, watch):
+        """Stop the run when a watched ancestor ends, or when whoever reads the result is gone: the pipe on
+        stdout has no reader any more (Ansible's worker ended; an SSH session without a tty closed)."""
+        try:
+            import select
+            poller = select.poll()
+            poller.register(1, select.POLLOUT)
+            gone_mask = select.POLLERR | select.POLLHUP
+        except (ImportError, AttributeError, OSError, ValueError):
+            poller = None
         while not self._closed.wait(self.poll_interval):
             for pid, start, what in watch:
                 stat = proc_stat(pid)
                 if stat is None or stat[1] != start:
                     self.stop("%s (pid %d) ended" % (what.split(" ")[-1].rsplit("/", 1)[-1] or what, pid))
+                    return
+            if poller is not None:
+                try:
+                    events = poller.poll(0)
+                except (OSError, ValueError):
+                    events = []
+                if any(mask & gone_mask for fd, mask in events):
+                    self.stop("the reader of the module's output is gone")
                     return
 
     @property

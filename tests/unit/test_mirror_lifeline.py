@@ -260,3 +260,20 @@ def test_network_errors_read_plainly():
     paramiko = pytest.importorskip("paramiko")
     none = paramiko.ssh_exception.NoValidConnectionsError({("127.0.0.1", 1): refused})
     assert "[Errno None]" not in network_reason(none) and "Unable to connect" in network_reason(none)
+
+
+def test_a_closed_result_pipe_stops_the_run(tmp_path):
+    """Over SSH without a tty, a lost controller only shows as a stdout pipe nobody reads any more."""
+    script = ("import sys, time; sys.path[:0] = sys.argv[2:]\n"
+              "from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline\n"
+              "life = Lifeline(poll_interval=0.05).install()\n"
+              "deadline = time.time() + 20\n"
+              "while not life.stopped and time.time() < deadline: time.sleep(0.02)\n"
+              "open(sys.argv[1], 'w').write(str(life.stopped))\n")
+    out = str(tmp_path / "reason")
+    proc = subprocess.Popen([sys.executable, "-c", script, out] + sys.path, stdout=subprocess.PIPE)
+    time.sleep(0.5)
+    assert proc.poll() is None
+    proc.stdout.close()          # the reader goes away
+    proc.wait(timeout=20)
+    assert open(out).read() == "the reader of the module's output is gone"
