@@ -17,12 +17,17 @@ import stat
 import threading
 import time
 
+try:
+    import queue
+except ImportError:  # pragma: no cover (Python 2 is not supported by the module; keeps the import harmless)
+    import Queue as queue
+
 from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, LftpSession
+from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Stopped
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
     LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
-# RunLock lived here before it moved to state_file: re-exported for callers that import it from here.
-from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, save  # noqa: F401 # pylint: disable=unused-import
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
 
 
 def check_folders(dest, staging):
@@ -128,26 +133,86 @@ def local_sha256(path):
     return digest.hexdigest()
 
 
+def _received(path):
+    st = os.lstat(path)
+    return min(st.st_blocks * 512, st.st_size) if stat.S_ISREG(st.st_mode) else 0
+
+
 def disk_bytes(path):
-    """Bytes really written under path (allocated blocks: segmented gets write into sparse files)."""
+    """Bytes really received under path: the allocated blocks of each file, at most its size (a segmented
+    get writes into a sparse file, and lftp is told not to preallocate: file:use-fallocate no)."""
     total = 0
-    if os.path.isfile(path):
-        return os.lstat(path).st_blocks * 512
+    if not os.path.lexists(path):
+        return 0
+    if not os.path.isdir(path) or os.path.islink(path):
+        try:
+            return _received(path)
+        except OSError:
+            return 0
     for folder, dirs, files in os.walk(path):
         for name in files:
             try:
-                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                total += _received(os.path.join(folder, name))
             except OSError:
                 pass
     return total
 
 
+def append_log(path, text):
+    """One line with a time stamp, in one write (O_APPEND): lines of threads and of a signal handler never mix."""
+    line = ("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), text)).encode("utf-8", "replace")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def stop_message(reason, entry):
+    if entry["handed_off"]:
+        return "stopped (%s) after the hand-off: the seedbox copy was not removed" % reason
+    return ("stopped (%s): not handed off and nothing removed from the seedbox; the staged copy stays for the "
+            "next run to resume" % reason)
+
+
+class RateShare:
+    """``bandwidth_limit`` is the total for the run: each running lftp gets limit / (items running now), and
+    every running lftp's share is rewritten when an item starts or finishes (lftp re-reads it every second)."""
+
+    def __init__(self, total):
+        self.total = total
+        self.running = []
+        self.lock = threading.Lock()
+
+    def _apply(self):
+        if self.running:
+            share = max(1, self.total // len(self.running))
+            for session in self.running:
+                session.set_rate(share)
+
+    def join(self, session):
+        if self.total:
+            with self.lock:
+                self.running.append(session)
+                self._apply()
+
+    def leave(self, session):
+        if self.total:
+            with self.lock:
+                if session in self.running:
+                    self.running.remove(session)
+                self._apply()
+
+
 class Sync:
     """One run's transfers. ``params``: the lftp_mirror options; ``client``: a connected, host-key-checked
     paramiko SSHClient (ssh.connect); ``settings``: lftp tuning for LftpSession; ``log``: a function taking
-    one line (the module's syslog)."""
+    one line (the module's syslog); ``lifeline``: the run's Lifeline (children die with the run, and a run
+    told to stop starts no fetch, hand-off or removal); ``slots``: connection_plan's (share, files, segments)
+    per item fetched at once; ``rate``: the total bandwidth limit (bytes/s, 0: none), shared by the items
+    running at each moment."""
 
-    def __init__(self, params, client, settings, log=None):
+    def __init__(self, params, client, settings, log=None, lifeline=None, slots=None, rate=0):
         self.log_to = log
         self.p = params
         self.client = client
@@ -156,19 +221,35 @@ class Sync:
         self.settings = settings
         self.log_lock = threading.Lock()
         self.state_lock = threading.Lock()
+        self.lifeline = lifeline
+        self.plan(slots, rate)
+
+    def plan(self, slots=None, rate=0):
+        """Set the connection plan (connection_plan's slots) and the run's total bandwidth limit."""
+        self.slots = queue.Queue()
+        for slot in slots or [(0, self.settings.get("parallel_files", 6), self.settings.get("segments", 8))]:
+            self.slots.put(slot)
+        self.rates = RateShare(rate)
+
+    @property
+    def stopped(self):
+        return self.lifeline.stopped if self.lifeline is not None else None
 
     def log(self, text):
         if self.log_to:
             self.log_to("lftp_mirror: %s" % text)
         if self.p["log_file"]:
             with self.log_lock:
-                with open(self.p["log_file"], "a") as handle:
-                    handle.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), text))
+                append_log(self.p["log_file"], text)
 
-    def session(self):
+    def session(self, **overrides):
         p = self.p
+        settings = dict(self.settings, **overrides)
+        if self.rates.total:
+            settings["limit_rate"] = self.rates.total
         return LftpSession(p["sftp_host"], p["sftp_port"], p["sftp_username"], self.client.servarr_host_key,
-                           password=p["sftp_password"], key_file=p["sftp_key_file"], settings=self.settings)
+                           password=p["sftp_password"], key_file=p["sftp_key_file"], settings=settings,
+                           lifeline=self.lifeline)
 
     def dry_run(self, items):
         """lftp's own dry run over ``items``: (exit code, output). Nothing is written or removed."""
@@ -182,13 +263,23 @@ class Sync:
             rc, out, err = session.run(commands)
         finally:
             session.close()
+        if self.stopped:
+            raise Stopped(self.stopped)
         return rc, out if rc == 0 else (err or out).strip()[-1500:]
 
     def remote_path(self, item):
         return self.p["remote_dir"].rstrip("/") + "/" + item.name
 
+    def staged_bytes(self, item):
+        """Bytes received so far for an item in staging (its temp and segment files included)."""
+        staged = os.path.join(self.p["staging_dir"], item.name)
+        if item.is_dir:
+            return disk_bytes(staged)
+        return sum(disk_bytes(path) for path in [staged] + lftp_leftovers(staged) if os.path.lexists(path))
+
     def fetch(self, item, session, fresh=()):
-        """Run lftp for one item; returns (rc, message). ``fresh``: staged files to delete first."""
+        """Run lftp for one item; returns (rc, message, bytes received by this fetch). ``fresh``: staged
+        files to delete first."""
         staged = os.path.join(self.p["staging_dir"], item.name)
         for rel in fresh:
             target = staged if rel == "" else os.path.join(staged, rel)
@@ -197,19 +288,22 @@ class Sync:
                     os.unlink(path)
         total = item.size
         started = time.time()
+        before = self.staged_bytes(item)
 
         def progress():
-            done = disk_bytes(staged) if item.is_dir else \
-                sum(disk_bytes(path) for path in [staged] + lftp_leftovers(staged) if os.path.lexists(path))
-            rate = done / max(time.time() - started, 0.001) / 1e6
+            done = self.staged_bytes(item)
+            rate = max(0, done - before) / max(time.time() - started, 0.001) / 1e6
             self.log("%s: %.1f of %.1f MB (%d%%), %.1f MB/s"
                      % (item.name, done / 1e6, total / 1e6, 100 * done // max(total, 1), rate))
 
         command = session.mirror_command(self.remote_path(item), staged, item.is_dir)
-        rc, out, err = session.run([command], timeout=self.p["transfer_timeout"], progress=progress,
-                                   progress_interval=self.p["progress_interval"])
+        try:
+            rc, out, err = session.run([command], timeout=self.p["transfer_timeout"], progress=progress,
+                                       progress_interval=self.p["progress_interval"])
+        finally:
+            received = max(0, self.staged_bytes(item) - before)
         message = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())[-1500:]
-        return rc, message
+        return rc, message, received
 
     @staticmethod
     def problems(item, staged):
@@ -223,6 +317,8 @@ class Sync:
         staged = os.path.join(self.p["staging_dir"], item.name)
         bad, unsupported = [], False
         for rel in rels:
+            if self.stopped:
+                raise Stopped(self.stopped)
             remote = self.remote_path(item) + ("/" + rel if rel else "")
             with self.sftp_lock:
                 theirs = remote_sha256(self.client, remote)
@@ -233,15 +329,31 @@ class Sync:
                 bad.append(rel)
         return bad, unsupported
 
+    @staticmethod
+    def new_entry(item, resumed):
+        return {"name": item.name, "files": len(item.files), "bytes": item.size, "received_bytes": 0,
+                "seconds": 0.0, "throughput_mb_s": 0.0, "resumed": resumed, "refetched_from_scratch": False,
+                "refetched_files": 0, "verified": False, "checksummed": 0, "handed_off": None,
+                "removed_remote": False, "error": None}
+
     def sync_item(self, item, handed_off):
+        """Fetch, check, hand off and (with remove_source) remove one item; returns its result entry."""
+        slot = self.slots.get()
+        try:
+            return self._sync_item(item, handed_off, slot)
+        finally:
+            self.slots.put(slot)
+
+    def _sync_item(self, item, handed_off, slot):
         p = self.p
         started = time.time()
         staged = os.path.join(p["staging_dir"], item.name)
         final = os.path.join(p["dest"], item.name)
         leftovers = [] if item.is_dir else lftp_leftovers(staged)   # a single file's are beside it
-        entry = {"name": item.name, "files": len(item.files), "bytes": item.size,
-                 "resumed": os.path.lexists(staged) or bool(leftovers),
-                 "verified": False, "checksummed": 0, "handed_off": None, "removed_remote": False, "error": None}
+        entry = self.new_entry(item, os.path.lexists(staged) or bool(leftovers))
+        if self.stopped:
+            entry["error"] = "not started: the run was stopped (%s)" % self.stopped
+            return entry
         before = local_files(staged, item.is_dir) if entry["resumed"] else {}
         if leftovers:
             before[LFTP_TEMP_PREFIX] = 0
@@ -249,11 +361,16 @@ class Sync:
         for rel in [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(LFTP_TEMP_PREFIX)
                     and not r.endswith(LFTP_STATUS_SUFFIX)]:
             os.unlink(os.path.join(staged, rel))
-        self.log("%s: fetching %d files, %.1f MB%s" % (item.name, len(item.files), item.size / 1e6,
-                                                       " (resuming)" if entry["resumed"] else ""))
-        session = self.session()
+        _share, files, segments = slot
+        self.log("%s: fetching %d files, %.1f MB%s, %d files at once x %d segments" % (
+            item.name, len(item.files), item.size / 1e6, " (resuming)" if entry["resumed"] else "",
+            files if item.is_dir else 1, segments))
+        session = None
         try:
-            rc, message = self.fetch(item, session)
+            session = self.session(parallel_files=files, segments=segments)
+            self.rates.join(session)
+            rc, message, received = self.fetch(item, session)
+            entry["received_bytes"] += received
             problems = self.problems(item, staged)
             # a file that was already staged may be a segmented get an abnormal stop left looking complete
             suspect = sorted(item.files) if p["verify_checksum"] else \
@@ -267,7 +384,12 @@ class Sync:
                     self.log("%s: %s; fetching %d files again from scratch" % (
                         item.name, "no checksums on the seedbox" if unsupported else "checksum mismatch",
                         len(redo)))
-                    rc, message = self.fetch(item, session, fresh=redo)
+                    if self.stopped:
+                        raise Stopped(self.stopped)
+                    entry["refetched_from_scratch"] = True
+                    entry["refetched_files"] = len(redo)
+                    rc, message, received = self.fetch(item, session, fresh=redo)
+                    entry["received_bytes"] += received
                     problems = self.problems(item, staged)
                     if not problems and not unsupported:
                         bad, unsupported = self.checksum_mismatches(item, redo)
@@ -276,6 +398,8 @@ class Sync:
                         entry["checksummed"] = len(redo)
                 else:
                     entry["checksummed"] = len(suspect)
+            if self.stopped:
+                raise Stopped(self.stopped)
             if problems:
                 entry["error"] = "not complete after lftp (exit %s): %s%s" % (
                     rc, "; ".join(problems[:5]), ("; lftp: " + message) if message else "")
@@ -294,16 +418,25 @@ class Sync:
                     handed_off[item.name] = item.signature()
                     save(p["state_file"], {"version": 1, "handed_off": handed_off})
             if p["remove_source"]:
+                if self.stopped:
+                    raise Stopped(self.stopped)
                 entry["removed_remote"] = self.remove_remote(item, entry)
+        except Stopped as exc:
+            entry["error"] = stop_message(exc, entry)
         except (OSError, LftpError, StateError, SshError) as exc:
             entry["error"] = entry["error"] or str(exc)
         finally:
-            session.close()
+            if session is not None:
+                self.rates.leave(session)
+                session.close()
             entry["seconds"] = round(time.time() - started, 3)
-            entry["throughput_mb_s"] = round(item.size / max(entry["seconds"], 0.001) / 1e6, 1)
-        self.log("%s: %s in %.1f s (%.1f MB/s)%s" % (
+            entry["throughput_mb_s"] = round(entry["received_bytes"] / max(entry["seconds"], 0.001) / 1e6, 1)
+        if self.stopped and not (entry["error"] or "").startswith("stopped"):
+            entry["error"] = stop_message(self.stopped, entry) + ("; " + entry["error"] if entry["error"] else "")
+        self.log("%s: %s in %.1f s (%.1f MB received, %.1f MB/s)%s" % (
             item.name, "handed off" if entry["handed_off"] else "failed", entry["seconds"],
-            entry["throughput_mb_s"], ", removed from the seedbox" if entry["removed_remote"] else ""))
+            entry["received_bytes"] / 1e6, entry["throughput_mb_s"],
+            ", removed from the seedbox" if entry["removed_remote"] else ""))
         return entry
 
     def remove_remote(self, item, entry):

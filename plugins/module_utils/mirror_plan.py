@@ -131,3 +131,28 @@ def check_staged(item, local_files):
             else:
                 problems.append("%s is not on the seedbox" % rel)
     return problems
+
+
+def connection_plan(max_connections, parallel_items, parallel_files, segments, items):
+    """Split a budget of SSH logins between items, files and segments.
+
+    One login is the module's own SFTP session (listing, checksums, removal); the rest is shared by the items
+    fetched at once. An lftp ``mirror -P files --use-pget-n=segments`` opens at most files x segments logins
+    (its listing reuses one of them), a ``pget -n segments`` at most segments. Returns a list with one
+    ``(share, files, segments)`` per item slot: the number of slots is the number of items fetched at once
+    (at most ``parallel_items``, never more than there are items or logins); the first slots get one more
+    login when the budget does not divide evenly. Segments come first (a release is mostly one big video,
+    which only segments speed up), the files at once take what is left. Raises ValueError when the budget
+    leaves no login for lftp."""
+    budget = max_connections - 1
+    if budget < 1:
+        raise ValueError("max_connections must be at least 2: one for the module's own SFTP session and one "
+                         "for lftp")
+    slots = max(1, min(parallel_items, budget, items or 1))
+    plan = []
+    for slot in range(slots):
+        share = budget // slots + (1 if slot < budget % slots else 0)
+        n = max(1, min(segments, share))
+        files = max(1, min(parallel_files, share // n))
+        plan.append((share, files, n))
+    return plan

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import errno
 import hashlib
 
 
@@ -25,6 +26,68 @@ def fingerprint(key):
     """``SHA256:<base64 without padding>`` of a paramiko public key, as OpenSSH prints it."""
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def check_key_file(path):
+    """Raise SshError naming the key file and what is wrong with it (missing, a folder, unreadable, empty),
+    so that a bad key is never reported as a network problem."""
+    import os
+    import stat as stat_mod
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise SshError("the SSH key file %s does not exist (sftp_key_file)" % path)
+        raise SshError("the SSH key file %s cannot be used (sftp_key_file): %s" % (path, exc.strerror or exc))
+    if stat_mod.S_ISDIR(st.st_mode):
+        raise SshError("the SSH key file %s is a folder, not a private key file (sftp_key_file)" % path)
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise SshError("the SSH key file %s is not a regular file (sftp_key_file)" % path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64)
+    except OSError as exc:
+        raise SshError("the SSH key file %s cannot be read by user %s (sftp_key_file): %s"
+                       % (path, _user(), exc.strerror or exc))
+    if not head.strip():
+        raise SshError("the SSH key file %s is empty (sftp_key_file)" % path)
+    if b"PRIVATE KEY" not in head:
+        raise SshError("the SSH key file %s does not hold a private key (sftp_key_file; a .pub file?)" % path)
+
+
+def _user():
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:
+        import os
+        return str(os.getuid())
+
+
+def network_reason(exc):
+    """An OSError as a person reads it: no ``[Errno None]`` (paramiko's NoValidConnectionsError, timeouts)."""
+    import socket
+    if isinstance(exc, socket.timeout) or type(exc).__name__ == "TimeoutError":
+        return "timed out"
+    if getattr(exc, "errno", None) is None:
+        text = getattr(exc, "strerror", None) or (exc.args[-1] if exc.args and isinstance(exc.args[-1], str)
+                                                  else str(exc))
+        return text or type(exc).__name__
+    return "%s (errno %d)" % (exc.strerror or os_strerror(exc.errno), exc.errno)
+
+
+def _io_reason(exc):
+    """An SFTP error (IOError from paramiko) in words: 'no such file or folder', 'permission denied'."""
+    if getattr(exc, "errno", None) == errno.ENOENT:
+        return "no such file or folder"
+    if getattr(exc, "errno", None) == errno.EACCES:
+        return "permission denied"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def os_strerror(code):
+    import os
+    return os.strerror(code)
 
 
 def _paramiko():
@@ -41,6 +104,8 @@ def connect(host, port=22, username=None, password=None, key_file=None, known_ho
     """An open ``paramiko.SSHClient``; ``client.servarr_host_key`` is the host key that was verified.
     ``save_new_key=False`` (check mode) trusts a new key with ``accept_new`` for this connection only."""
     paramiko = _paramiko()
+    if key_file:
+        check_key_file(key_file)
     pinned = host_fingerprint.strip() if host_fingerprint else None
     if pinned and not pinned.startswith("SHA256:"):
         raise SshError("host_fingerprint must look like SHA256:... (ssh-keygen -lf KEY prints it)")
@@ -82,6 +147,10 @@ def connect(host, port=22, username=None, password=None, key_file=None, known_ho
     except SshError:
         client.close()
         raise
+    except paramiko.PasswordRequiredException:
+        client.close()
+        raise SshError("the SSH key file %s is protected by a passphrase; give a key without one (sftp_key_file)"
+                       % key_file)
     except paramiko.AuthenticationException:
         client.close()
         raise SshError("SSH %s@%s:%s rejected the credentials" % (username, host, port))
@@ -90,10 +159,17 @@ def connect(host, port=22, username=None, password=None, key_file=None, known_ho
         raise SshError("host key of %s:%s does not match known_hosts (%s): refusing to connect" % (host, port, exc))
     except paramiko.SSHException as exc:
         client.close()
-        raise SshError("SSH %s:%s: %s" % (host, port, exc))
-    except (OSError, EOFError) as exc:
+        text = str(exc)
+        if key_file and ("private key" in text.lower() or "key file" in text.lower() or "not a valid" in text):
+            raise SshError("the SSH key file %s cannot be loaded (sftp_key_file): %s" % (key_file, text))
+        raise SshError("SSH %s:%s: %s" % (host, port, text))
+    except EOFError:
         client.close()
-        raise SshError("SSH: cannot reach %s:%s: %s" % (host, port, exc))
+        raise SshError("SSH %s:%s closed the connection during the handshake (too many connections, or not an "
+                       "SSH server?)" % (host, port))
+    except OSError as exc:
+        client.close()
+        raise SshError("SSH: cannot reach %s:%s: %s" % (host, port, network_reason(exc)))
     client.servarr_host_key = client.get_transport().get_remote_server_key()
     return client
 
@@ -105,7 +181,7 @@ def list_items(sftp, root, item_class):
     try:
         top = sftp.listdir_attr(root)
     except IOError as exc:
-        raise SshError("cannot list %s on the seedbox: %s" % (root, exc))
+        raise SshError("cannot list %s on the seedbox: %s" % (root, _io_reason(exc)))
     items = []
     for attr in top:
         name = attr.filename
@@ -122,7 +198,7 @@ def list_items(sftp, root, item_class):
                 try:
                     entries = sftp.listdir_attr(folder)
                 except IOError as exc:
-                    raise SshError("cannot list %s on the seedbox: %s" % (folder, exc))
+                    raise SshError("cannot list %s on the seedbox: %s" % (folder, _io_reason(exc)))
                 for entry in entries:
                     sub = rel + "/" + entry.filename if rel else entry.filename
                     newest = max(newest, entry.st_mtime or 0)

@@ -250,12 +250,16 @@ def test_sigkill_in_the_middle_of_a_segmented_file_then_resume(seedbox, layout):
     assert entry["name"] == os.path.basename(big if layout == "single file" else os.path.dirname(big))
     assert not entry["verified"] and entry["error"]
     assert "not complete" in entry["error"]
+    # its figures count what was received before the kill, not the item's size
+    assert killed["at"] * 0.5 <= entry["received_bytes"] < 120 * MB
+    assert entry["throughput_mb_s"] == pytest.approx(entry["received_bytes"] / entry["seconds"] / 1e6, abs=0.11)
     assert os.listdir(seedbox["dest"]) == []                    # nothing partial reached the import folder
     assert os.path.getsize(big) == 120 * MB                     # the seedbox copy was not removed
     second = run(seedbox, servarr_sync_include=["Big*"], servarr_sync_remove_source=True)
     assert second.rc == 0, second.stdout[-3000:]
     entry = second.task(TASK)["fetched"][0]
     assert entry["resumed"] is True and entry["checksummed"] >= 1 and entry["verified"] is True
+    assert entry["received_bytes"] < 120 * MB or entry["refetched_from_scratch"] is True
     assert digest(arrived) == source
     assert not os.path.exists(big)
     assert [n for n in os.listdir(seedbox["staging"]) if n != ".lftp_mirror.lock"] == []
@@ -268,6 +272,7 @@ def test_a_second_run_while_one_holds_the_lock_does_nothing(seedbox):
     task = res.task(TASK)
     assert res.rc == 0 and task["locked"] is True and task["changed"] is False
     assert "another lftp_mirror run is in progress" in task["msg"]
+    assert task["seconds"] > 0   # the time it really took, not 0.0
     assert os.listdir(seedbox["dest"]) == []
 
 
@@ -282,11 +287,22 @@ def test_items_still_being_written_are_left_for_later(seedbox):
 @pytest.mark.parametrize("case,expected", [
     ("unknown host key", "is not in"),
     ("wrong pinned fingerprint", "not the pinned"),
-    ("unreachable host", "cannot reach"),
+    ("unreachable host", "cannot reach 127.0.0.1"),
     ("remote folder missing", "cannot list"),
+    ("key file missing", "the SSH key file {key} does not exist (sftp_key_file)"),
+    ("key file is a folder", "the SSH key file {key} is a folder"),
+    ("key file is the public key", "the SSH key file {key} does not hold a private key"),
 ])
 def test_failures_fetch_and_remove_nothing(seedbox, case, expected):
     extra = {"servarr_sync_remove_source": True}
+    if case.startswith("key file"):
+        key = os.path.join(seedbox["dir"], "wrong_key")
+        if case.endswith("folder"):
+            os.mkdir(key)
+        elif case.endswith("public key"):
+            shutil.copy(seedbox["key"] + ".pub", key)
+        extra["servarr_sftp_key_file"] = key
+        expected = expected.format(key=key)
     if case == "unknown host key":
         empty = os.path.join(seedbox["dir"], "empty_known_hosts")
         open(empty, "w").close()
@@ -300,7 +316,9 @@ def test_failures_fetch_and_remove_nothing(seedbox, case, expected):
     before = tree(seedbox["remote"])
     res = run(seedbox, **extra)
     assert res.rc != 0
-    assert expected in res.task(TASK)["msg"]
+    msg = res.task(TASK)["msg"]
+    assert expected in msg and "[Errno" not in msg
+    assert ("reach" in msg) == (case == "unreachable host")   # only a network problem is called one
     assert tree(seedbox["remote"]) == before and os.listdir(seedbox["dest"]) == []
 
 
@@ -428,3 +446,258 @@ def test_a_download_rtorrent_has_not_finished_is_never_fetched_however_old(lab):
     assert down.rc != 0 and "cannot ask rTorrent which downloads are finished" in down.task(TASK)["msg"]
     assert "nothing was fetched" in down.task(TASK)["msg"]
     assert os.listdir(dest) == []
+
+
+def start_playbook(s, **extra):
+    """ansible-playbook as conftest.run_with_vars starts it, but not waited for: the test kills it."""
+    from conftest import COLLECTIONS, REPO, TESTS
+    import json
+    import sys
+    values = dict({"ansible_connection": "local", "ansible_python_interpreter": sys.executable}, **host_vars(s, **extra))
+    inv_path = os.path.join(s["work"], "inventory-kill.yml")
+    with open(inv_path, "w") as handle:
+        json.dump({"all": {"children": {"servarr": {"hosts": {"lab": values}}}}}, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=os.path.join(s["work"], "ansible-home"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path,
+           os.path.join(REPO, PLAYBOOK)]
+    assert TESTS
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def proc_children():
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                data = open("/proc/%s/stat" % name, "rb").read()
+            except OSError:
+                continue
+            ppid = int(data[data.rfind(b")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(name))
+    return children
+
+
+def descendants_of(pid):
+    children, found, stack = proc_children(), [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def cmdline(pid):
+    try:
+        return open("/proc/%d/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def start_time(pid):
+    try:
+        data = open("/proc/%d/stat" % pid, "rb").read()
+        return int(data[data.rfind(b")") + 2:].split()[19])
+    except OSError:
+        return None
+
+
+def alive(pid, start):
+    return start_time(pid) == start
+
+
+def holding_files_under(folder):
+    """pids of processes that have a file under ``folder`` open (lftp writing into staging)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % name)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink("/proc/%s/fd/%s" % (name, fd))
+            except OSError:
+                continue
+            if target.startswith(folder + "/"):
+                found.append(int(name))
+                break
+    return found
+
+
+def key_copies(key_path):
+    """Files under /tmp, /var/tmp and /dev/shm (other than the key itself) whose content is the key's."""
+    key = open(key_path, "rb").read()
+    found = []
+    for root in ("/tmp", "/var/tmp", "/dev/shm"):
+        for folder, dirs, files in os.walk(root):
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    if os.lstat(path).st_size != len(key) or os.path.samefile(path, key_path):
+                        continue
+                    with open(path, "rb") as handle:
+                        if handle.read() == key:
+                            found.append(path)
+                except OSError:
+                    continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to ansible-playbook", "SIGINT to ansible-playbook",
+                                 "SIGHUP to ansible-playbook", "SIGKILL to the module"])
+def test_a_run_cut_short_leaves_nothing_behind_and_the_next_one_finishes(seedbox, how):
+    big = os.path.join(seedbox["remote"], "Big (2020)", "Big (2020).mkv")
+    write(big, 48 * MB, "big-kill")
+    write(os.path.join(seedbox["remote"], "Big (2020)", "Big (2020).nfo"), 500, "big-kill-nfo")
+    age(seedbox["remote"])
+    source = tree(os.path.dirname(big))
+    staged = os.path.join(seedbox["staging"], "Big (2020)")
+    playbook = start_playbook(seedbox, servarr_sync_include=["Big*"], servarr_sync_bandwidth_limit="3M",
+                              servarr_sync_remove_source=True)
+    module = lftp = None
+    run_procs = {}
+    deadline = time.time() + 60
+    try:
+        # wait until lftp has received a few MB; remember every process of the run
+        while time.time() < deadline:
+            for pid in descendants_of(playbook.pid):
+                start = start_time(pid)
+                if start is not None:
+                    run_procs[pid] = start
+                line = cmdline(pid)
+                if "AnsiballZ_lftp_mirror" in line and "/bin/sh" not in line:
+                    module = pid
+                if line.startswith("/usr/bin/lftp") or line.startswith("lftp"):
+                    lftp = pid
+            received = sum(os.lstat(os.path.join(f, n)).st_blocks * 512
+                           for f, d, names in os.walk(staged) for n in names) if os.path.isdir(staged) else 0
+            if module and lftp and received > 6 * MB:
+                break
+            time.sleep(0.05)
+        assert module and lftp, "lftp never ran under the module"
+        assert received < 40 * MB
+        ssh_seen = [pid for pid in run_procs if cmdline(pid).startswith("ssh ")]
+        assert ssh_seen, "lftp's ssh processes were not seen"
+        session_prefix = "servarr-lftp-%d." % module
+        signame, target = how.split(" to ")
+        os.kill(module if target == "the module" else playbook.pid, getattr(signal, signame))
+        playbook.wait(timeout=60)
+        # the module and everything it started end within seconds; nothing writes into staging any more
+        end = time.time() + 15
+        while time.time() < end:
+            left = [pid for pid, start in run_procs.items() if alive(pid, start) and pid != playbook.pid]
+            left += [pid for pid in holding_files_under(seedbox["staging"]) if pid not in left]
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, ["%d %s" % (pid, cmdline(pid)[:150]) for pid in left]
+        leftovers = [int(n) for n in os.listdir("/proc") if n.isdigit() and session_prefix in cmdline(int(n))]
+        assert leftovers == []
+    finally:
+        if playbook.poll() is None:
+            playbook.kill()
+        for pid, start in run_procs.items():   # never leave a process behind, even when the test fails
+            if alive(pid, start) and pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+    time.sleep(1)   # a hand-off or removal that was going to happen would happen now
+    assert key_copies(seedbox["key"]) == []
+    assert os.listdir(seedbox["dest"]) == []                       # no hand-off after the stop
+    assert tree(os.path.dirname(big)) == source                     # the seedbox copy is kept
+    with open(os.path.join(seedbox["staging"], ".lftp_mirror.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)   # the lock was released
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    if signame != "SIGKILL":
+        log = open(seedbox["log"]).read()
+        # the signal may reach the module (ansible-playbook passes SIGTERM and SIGINT on to its workers'
+        # process groups) or not (SIGHUP): then the module notices that ansible-playbook, or the worker that
+        # reads its output, is gone
+        reasons = ["(pid %d) ended" % playbook.pid, "%s received" % signame, "the reader of the module's output is gone"]
+        assert "stopping: " in log and any(r in log for r in reasons), log[-2000:]
+        assert "Big (2020): handed off" not in log
+    # the next run resumes from what the stopped one left, and finishes byte-identical
+    again = run(seedbox, servarr_sync_include=["Big*"], servarr_sync_remove_source=True)
+    assert again.rc == 0, again.stdout[-3000:]
+    entry = again.task(TASK)["fetched"][0]
+    assert entry["resumed"] is True and entry["verified"] is True and entry["removed_remote"] is True
+    assert tree(os.path.join(seedbox["dest"], "Big (2020)")) == source
+    assert not os.path.exists(os.path.dirname(big))
+    assert [n for n in os.listdir("/tmp") if n.startswith(session_prefix)] == []   # swept
+
+
+def test_a_resume_that_fetches_again_from_scratch_says_so(seedbox):
+    """A staged file with the right size and the wrong bytes (what an abnormal stop of a segmented get can
+    leave): its checksum differs, it is fetched again whole, and the result says so."""
+    staged = os.path.join(seedbox["staging"], "Dune (2021)")
+    write(os.path.join(staged, "Dune (2021).mkv"), 24 * MB, "not-dune")
+    res = run(seedbox, servarr_sync_include=["Dune*"])
+    assert res.rc == 0, res.stdout[-3000:]
+    entry = res.task(TASK)["fetched"][0]
+    assert entry["resumed"] is True and entry["verified"] is True
+    assert entry["refetched_from_scratch"] is True and entry["refetched_files"] == 1
+    assert entry["received_bytes"] >= 24 * MB          # the 24 MB came again
+    assert tree(os.path.join(seedbox["dest"], "Dune (2021)")) == tree(os.path.join(seedbox["remote"], "Dune (2021)"))
+
+
+def sshd_logins(pid_file):
+    """Connections sshd is serving now: the listener's children (one per connection, from its accept on)."""
+    listener = int(open(pid_file).read())
+    return len(proc_children().get(listener, []))
+
+
+@pytest.mark.parametrize("budget", [None, 3])
+def test_the_seedbox_never_sees_more_logins_than_max_connections(seedbox, budget):
+    """The real sshd's children, sampled every few ms: the default (8) and a tight budget hold."""
+    write(os.path.join(seedbox["remote"], "Season.S01", "E01.mkv"), 12 * MB, "e1")
+    write(os.path.join(seedbox["remote"], "Season.S01", "E02.mkv"), 12 * MB, "e2")
+    write(os.path.join(seedbox["remote"], "Season.S01", "E03.mkv"), 12 * MB, "e3")
+    age(seedbox["remote"])
+    source = tree(seedbox["remote"])
+    seen, stop = [], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            seen.append(sshd_logins(os.path.join(seedbox["dir"], "sshd.pid")))
+            time.sleep(0.003)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    extra = {"servarr_sync_bandwidth_limit": "24M"}
+    if budget:
+        extra["servarr_sync_max_connections"] = budget
+    res = run(seedbox, **extra)
+    stop.set()
+    thread.join()
+    assert res.rc == 0, res.stdout[-3000:]
+    assert tree(seedbox["dest"]) == source
+    limit = budget or 8
+    task = res.task(TASK)
+    assert task["connections"]["max"] == limit
+    assert 1 + sum(s["files"] * s["segments"] for s in task["connections"]["per_item"]) <= limit
+    assert len(seen) > 100 and max(seen) <= limit, (max(seen), limit)
+    assert max(seen) >= min(limit, 3)   # the sampling does see the run's logins
+
+
+def test_progress_counts_bytes_received_not_preallocated(seedbox):
+    """lftp preallocated files (file:use-fallocate) and progress said 100% two seconds into a limited
+    transfer. Now every progress line says what has arrived: below 100% until the end, never ahead of time."""
+    big = os.path.join(seedbox["remote"], "Slow (2022)", "Slow (2022).mkv")
+    write(big, 32 * MB, "slow")
+    age(seedbox["remote"])
+    started = time.time()
+    res = run(seedbox, servarr_sync_include=["Slow*"], servarr_sync_bandwidth_limit="8M")
+    elapsed = time.time() - started
+    assert res.rc == 0, res.stdout[-3000:]
+    lines = [line for line in open(seedbox["log"]).read().splitlines() if "Slow (2022): " in line and "%)" in line]
+    percents = [int(re.search(r"\((\d+)%\)", line).group(1)) for line in lines]
+    assert len(percents) >= 2, lines
+    assert percents == sorted(percents) and percents[0] < 60, lines
+    assert all(p < 100 for p in percents[:-1]), lines
+    # and the limit held: 32 MiB at 8 MiB/s take 4 s, less lftp's first second at full speed
+    entry = res.task(TASK)["fetched"][0]
+    assert entry["seconds"] >= 2.5 and elapsed > entry["seconds"]

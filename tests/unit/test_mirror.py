@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
-    RunLock, already_in, check_folders, local_files, parse_rate, rename_noreplace, was_staged)
+    already_in, check_folders, local_files, parse_rate, rename_noreplace, was_staged)
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock
 from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item
 
 
@@ -21,7 +22,7 @@ def test_the_lock_keeps_a_second_run_out_and_check_mode_only_probes(tmp_path):
                            "fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", path], capture_output=True, check=False)
     assert held.returncode != 0 and b"BlockingIOError" in held.stderr
     other = subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[2:]; "
-                            "from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import RunLock; "
+                            "from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock; "
                             "sys.exit(0 if RunLock(sys.argv[1], probe_only=True).acquire() else 3)", path]
                            + sys.path, capture_output=True, check=False)
     assert other.returncode == 3, other.stderr
