@@ -84,16 +84,10 @@ options:
         key: job
 """
 
-import os
-import re
-import time
-
-from ansible import context
-from ansible.plugins.callback import CallbackBase
-
 from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, job_name, task_label
+from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import job_name
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
+from ansible_collections.mediaops.servarr.plugins.plugin_utils.run_recording import RecordingCallback
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import explicit_option, play_host_vars
 
 # inventory variables that stand in for options that ansible.cfg and the environment leave at their default
@@ -101,7 +95,7 @@ VARIABLES = {"state_dir": "servarr_state_dir", "json_path": "servarr_metrics_jso
              "textfile_path": "servarr_metrics_textfile_path"}
 
 
-class CallbackModule(CallbackBase):
+class CallbackModule(RecordingCallback):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "mediaops.servarr.metrics"
@@ -109,9 +103,6 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super(CallbackModule, self).__init__(display=display)
-        self.recorder = RunRecorder(time.time)
-        self.playbook_name = None
-        self.check_mode = False
         self.var_options = None
 
     def option(self, name):
@@ -119,14 +110,8 @@ class CallbackModule(CallbackBase):
             return self.get_option(name)
         return self.var_options[name]
 
-    def v2_playbook_on_start(self, playbook):
-        name = os.path.basename(getattr(playbook, "_file_name", "") or "")
-        self.playbook_name = re.sub(r"\.ya?ml$", "", name)
-        self.check_mode = bool(context.CLIARGS.get("check", False))
-
     def v2_playbook_on_play_start(self, play):
-        if getattr(play, "check_mode", None) is True:
-            self.check_mode = True
+        self.note_play_check_mode(play)
         if self.var_options is None:
             self.var_options = {}
             variables, templar = play_host_vars(play)
@@ -138,25 +123,8 @@ class CallbackModule(CallbackBase):
                         self._display.warning("metrics: cannot read the variable %s: %s" % (name, type(exc).__name__))
         self.recorder.start_play(job_name(play.get_vars(), self.get_option("job"), self.playbook_name))
 
-    def _add(self, result, **kwargs):
-        task = result._task
-        action = getattr(task, "resolved_action", None) or task.action
-        self.recorder.add_result(action, result._host.get_name(), result._result, task.get_name(),
-                                 label=task_label(task), **kwargs)
-
-    def v2_runner_on_ok(self, result):
-        self._add(result)
-
-    def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._add(result, failed=not ignore_errors)
-
-    def v2_runner_on_unreachable(self, result):
-        self._add(result, unreachable=True)
-
     def v2_playbook_on_stats(self, stats):
-        failed_hosts = [host for host in stats.processed
-                        if stats.summarize(host).get("failures") or stats.summarize(host).get("unreachable")]
-        self.recorder.finish(failed_hosts)
+        self.finish(stats)
         if self.check_mode:
             return
         updates = [metrics.job_update(job["job"], job["started"], job["ended"], job["failed"], job["records"],

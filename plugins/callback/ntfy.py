@@ -180,25 +180,21 @@ options:
         key: job
 """
 
-import os
-import re
 import time
-
-from ansible import context
-from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import (
     NtfyClient, NtfyError, parse_priority, parse_tags, read_secret_file, redact)
+from ansible_collections.mediaops.servarr.plugins.plugin_utils.run_recording import RecordingCallback
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import (
     explicit_option, play_host_vars, secret_values)
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, compose_message, job_name, task_label
+from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import compose_message, job_name
 
 OPTION_NAMES = ("url", "token", "token_file", "username", "password", "password_file", "priority", "tags",
                 "send_on_success", "send_on_error", "send_when_idle", "ca_path", "timeout", "job")
 BOOL_TRUE = ("1", "true", "yes", "on")
 
 
-class CallbackModule(CallbackBase):
+class CallbackModule(RecordingCallback):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
     CALLBACK_NAME = "mediaops.servarr.ntfy"
@@ -206,11 +202,8 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super(CallbackModule, self).__init__(display=display)
-        self.recorder = RunRecorder(time.time)
-        self.playbook_name = None
         self.var_options = {}
         self.secrets = []
-        self.check_mode = False
 
     # -- options ----------------------------------------------------------------------------------------------
     def option(self, name):
@@ -224,14 +217,8 @@ class CallbackModule(CallbackBase):
         return value
 
     # -- events -----------------------------------------------------------------------------------------------
-    def v2_playbook_on_start(self, playbook):
-        name = os.path.basename(getattr(playbook, "_file_name", "") or "")
-        self.playbook_name = re.sub(r"\.ya?ml$", "", name)
-        self.check_mode = bool(context.CLIARGS.get("check", False))
-
     def v2_playbook_on_play_start(self, play):
-        if getattr(play, "check_mode", None) is True:
-            self.check_mode = True
+        self.note_play_check_mode(play)
         if not self.var_options:
             variables, templar = play_host_vars(play)
             if variables is not None:
@@ -245,25 +232,8 @@ class CallbackModule(CallbackBase):
                 self.secrets.extend(secret_values(variables, templar))
         self.recorder.start_play(job_name(play.get_vars(), self.get_option("job"), self.playbook_name))
 
-    def _add(self, result, **kwargs):
-        task = result._task
-        action = getattr(task, "resolved_action", None) or task.action
-        self.recorder.add_result(action, result._host.get_name(), result._result, task.get_name(),
-                                 label=task_label(task), **kwargs)
-
-    def v2_runner_on_ok(self, result):
-        self._add(result)
-
-    def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._add(result, failed=not ignore_errors)
-
-    def v2_runner_on_unreachable(self, result):
-        self._add(result, unreachable=True)
-
     def v2_playbook_on_stats(self, stats):
-        failed_hosts = [host for host in stats.processed
-                        if stats.summarize(host).get("failures") or stats.summarize(host).get("unreachable")]
-        self.recorder.finish(failed_hosts)
+        self.finish(stats)
         try:
             self.notify()
         except Exception as exc:  # the report must never fail the run
