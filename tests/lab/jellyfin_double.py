@@ -114,7 +114,47 @@ class Handler(BaseHTTPRequestHandler):
                                         "errors": {"$": [str(exc)]}}, "application/problem+json; charset=utf-8")
             self._record(method, parts.path, body)
             return self._send(204)
+        if method == "GET" and parts.path in ("/Users", "/Items"):
+            return self._library(parts.path, query)
         return self._send(404)
+
+    # -- users and items with their play state (library_analyze) -------------------------------------------
+    def _library(self, path, query):
+        state = library_state(self.server.state_path)
+        query = dict((k.lower(), v[0]) for k, v in query.items())
+        users = state.get("users", [])
+        if path == "/Users":
+            return self._send(200, [dict(USER_DEFAULTS, Name=u["Name"], Id=u["Id"], ServerId=SERVER_ID)
+                                    for u in users])
+        user_id = query.get("userid")
+        if user_id is not None and user_id not in [u["Id"] for u in users]:
+            return self._send(404, {"title": "Not Found", "status": 404}, "application/problem+json; charset=utf-8")
+        faults = state.get("faults") or {}
+        fault = (faults.get("items_status") or {}).get("%s:%s" % (user_id, query.get("startindex", "0"))) \
+            or (faults.get("items_status") or {}).get(str(user_id))
+        if fault:
+            return self._send(int(fault), {"title": "injected fault", "status": int(fault)},
+                              "application/problem+json; charset=utf-8")
+        types = tuple(t for t in (query.get("includeitemtypes") or "").split(",") if t)
+        fields = set(f.strip() for f in (query.get("fields") or "").split(",") if f.strip())
+        start = int(query.get("startindex") or 0)
+        limit = int(query["limit"]) if query.get("limit") else None
+        chosen = of_types(state, types)
+        page = chosen[start:start + limit] if limit is not None else chosen[start:]
+        with_user_data = user_id is not None and (query.get("enableuserdata") or "true").lower() != "false"
+        played = (state.get("user_data") or {}).get(user_id or "", {})
+        items = []
+        for item in page:
+            dto = dict((k, v) for k, v in item.items() if k != "ProviderIds")
+            dto["ServerId"] = SERVER_ID
+            if "ProviderIds" in fields:
+                dto["ProviderIds"] = item.get("ProviderIds") or {}
+            if with_user_data:
+                data = dict(USERDATA_DEFAULTS, Key=item["Id"], ItemId=item["Id"])
+                data.update(played.get(item["Id"]) or {})
+                dto["UserData"] = data
+            items.append(dto)
+        return self._send(200, {"Items": items, "TotalRecordCount": len(chosen), "StartIndex": start})
 
     @staticmethod
     def _folder(lib, index):
@@ -129,6 +169,34 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._handle("POST")
+
+
+SERVER_ID = "4f1c2b0e9d8a4c6b8e2f1a3d5c7b9e01"
+USER_DEFAULTS = {"HasPassword": True, "HasConfiguredPassword": True, "HasConfiguredEasyPassword": False,
+                 "EnableAutoLogin": False, "Policy": {"IsAdministrator": False, "IsHidden": False,
+                                                      "IsDisabled": False}}
+# Jellyfin leaves null fields out (LastPlayedDate appears once something was played)
+USERDATA_DEFAULTS = {"PlaybackPositionTicks": 0, "PlayCount": 0, "IsFavorite": False, "Played": False}
+_library_cache = {"mtime": None, "state": None, "types": {}}
+
+
+def library_state(path):
+    """The state, cached while the file is unchanged (the benchmark's library has 92,000 items)."""
+    with _lock:
+        mtime = os.stat(path).st_mtime_ns
+        if _library_cache["mtime"] != mtime:
+            _library_cache.update(state=load_state(path), mtime=mtime, types={})
+        return _library_cache["state"]
+
+
+def of_types(state, types):
+    """The items of the given ``Type`` values, in the library's stable order (DateCreated, then name)."""
+    with _lock:
+        found = _library_cache["types"].get(types)
+        if found is None or _library_cache["state"] is not state:
+            found = [i for i in state.get("items", []) if not types or i["Type"] in types]
+            _library_cache["types"][types] = found
+        return found
 
 
 def serve(state_path, port, host="127.0.0.1"):
