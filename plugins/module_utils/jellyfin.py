@@ -83,19 +83,29 @@ class JellyfinClient:
             raise JellyfinError("%s: GET /Users did not answer a list of users" % self.name)
         return [(u["Id"], str(u.get("Name") or u["Id"])) for u in data]
 
-    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",)):
-        """Every item of ``item_types`` the user sees, with the user's ``UserData``, one page at a time (a
-        generator of lists, so that no caller has to hold them all). Paged with ``StartIndex``/``Limit`` in a stable
-        order; a page that fails, or a total that changes while reading, raises."""
+    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None):
+        """Every item of ``item_types`` (that a user sees, with the user's ``UserData``, when ``user_id`` is given;
+        narrowed by Jellyfin's ``Filters`` such as ``IsPlayed``), one page at a time: a generator of lists, so that
+        no caller has to hold them all. Paged with ``StartIndex``/``Limit`` in a stable order; a page that fails,
+        or a total that changes while reading, raises."""
         start = 0
         total = None
         seen = 0
+        who = "user %s" % user_id if user_id else "the library"
         while True:
-            query = {"userId": user_id, "Recursive": "true", "IncludeItemTypes": ",".join(item_types),
-                     "Fields": ",".join(fields), "EnableUserData": "true", "EnableImages": "false",
-                     "SortBy": "DateCreated,SortName", "SortOrder": "Ascending",
-                     "StartIndex": start, "Limit": page_size}
-            what = "GET /Items (user %s, %s, from %d)" % (user_id, ",".join(item_types), start)
+            query = {"Recursive": "true", "IncludeItemTypes": ",".join(item_types), "EnableImages": "false",
+                     "SortBy": "DateCreated,SortName", "SortOrder": "Ascending", "StartIndex": start,
+                     "Limit": page_size}
+            if user_id:
+                query.update(userId=user_id, EnableUserData="true")
+            else:
+                query["EnableUserData"] = "false"
+            if fields:
+                query["Fields"] = ",".join(fields)
+            if filters:
+                query["Filters"] = filters
+            what = "GET /Items (%s, %s%s, from %d)" % (who, ",".join(item_types),
+                                                       ", " + filters if filters else "", start)
             data = self._json("/Items", query, what)
             if not isinstance(data, dict) or not isinstance(data.get("Items"), list) \
                     or not isinstance(data.get("TotalRecordCount"), int):
@@ -113,8 +123,8 @@ class JellyfinClient:
             if not batch or start >= total:
                 break
         if seen != total:
-            raise JellyfinError("%s: /Items reported %d items for user %s but %d could be read"
-                                % (self.name, total, user_id, seen))
+            raise JellyfinError("%s: /Items reported %d items for %s but %d could be read"
+                                % (self.name, total, who, seen))
 
 
 def _norm(path):

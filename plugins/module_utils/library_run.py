@@ -165,15 +165,15 @@ def _targets(index, keys):
 
 
 class WatchFold:
-    """Folds every user's play state into the items, page by page."""
+    """Folds the library's titles, then every user's play state, into the items, page by page."""
 
     def __init__(self, items, index, now):
         self.items = items
         self.index = index
         self.now = now
-        self.series_map = {}
-        self.stats = {"users": 0, "jellyfin_items": 0, "matched": 0, "unmatched": 0, "episodes": 0,
-                      "unmatched_episodes": 0, "unknown_dates": 0}
+        self.by_jellyfin_id = {}   # Jellyfin item id -> (kind, [positions]) for movies and series
+        self.stats = {"users": 0, "jellyfin_items": 0, "matched": 0, "unmatched": 0, "user_items": 0,
+                      "unmatched_user_items": 0, "unknown_dates": 0}
 
     def _apply(self, item, data, user, season=None):
         if not isinstance(data, dict):
@@ -196,8 +196,8 @@ class WatchFold:
         if data.get("IsFavorite") is True:
             item.setdefault("favourite_of", set()).add(user)
 
-    def titles(self, page, user):
-        """A page of Movie and Series items."""
+    def titles(self, page):
+        """A page of the library's Movie and Series items (no user): joined by provider ids."""
         items, index = self.items, self.index
         for entry in page:
             self.stats["jellyfin_items"] += 1
@@ -209,31 +209,41 @@ class WatchFold:
                 self.stats["unmatched"] += 1
                 continue
             self.stats["matched"] += 1
-            if kind == "series" and entry.get("Id"):
-                self.series_map[entry["Id"]] = targets
+            if entry.get("Id"):
+                self.by_jellyfin_id[entry["Id"]] = (kind, targets)
             for position in targets:
-                item = items[position]
-                item["in_jellyfin"] = True
-                # a series' own UserData is not a roll-up of its episodes: only its favourite flag counts
-                self._apply(item, entry.get("UserData") if kind == "movie" else
-                            {"IsFavorite": (entry.get("UserData") or {}).get("IsFavorite")}, user)
+                items[position]["in_jellyfin"] = True
 
-    def episodes(self, page, user):
-        series_map, items = self.series_map, self.items
+    def played(self, page, user):
+        """A page of one user's movies, series and episodes with their ``UserData``."""
+        items, known = self.items, self.by_jellyfin_id
         for entry in page:
-            self.stats["episodes"] += 1
+            self.stats["user_items"] += 1
             data = entry.get("UserData")
-            if not data or not (data.get("Played") or data.get("PlayCount") or data.get("LastPlayedDate")
-                                or data.get("IsFavorite")):
-                continue
-            targets = series_map.get(entry.get("SeriesId"))
-            if targets is None:
-                self.stats["unmatched_episodes"] += 1
-                continue
-            season = _int(entry.get("ParentIndexNumber"))
-            for position in targets:
+            kind = entry.get("Type")
+            if kind == "Episode":
+                found = known.get(entry.get("SeriesId"))
+                season = _int(entry.get("ParentIndexNumber"))
                 # an episode's favourite flag does not protect the whole series
-                self._apply(items[position], dict(data, IsFavorite=False), user, season)
+                data = dict(data, IsFavorite=False) if isinstance(data, dict) else data
+            else:
+                found = known.get(entry.get("Id"))
+                season = None
+                if kind == "Series":
+                    # a series' own UserData is not a roll-up of its episodes: only its favourite flag counts
+                    data = {"IsFavorite": (data or {}).get("IsFavorite")}
+            if found is None:
+                self.stats["unmatched_user_items"] += 1
+                continue
+            for position in found[1]:
+                self._apply(items[position], data, user, season)
+
+
+# Jellyfin filters out what nobody could call watched on its side: played, resumed (a position kept) or a
+# favourite. Every item that comes back is still judged by its own UserData, so a Jellyfin that ignored the
+# filter would cost time, never correctness.
+USER_READS = (("IsPlayed", ("Movie", "Episode")), ("IsResumable", ("Movie", "Episode")),
+              ("IsFavorite", ("Movie", "Series")))
 
 
 def read_jellyfin(client, items, index, now, page_size=5000, progress=None):
@@ -242,14 +252,18 @@ def read_jellyfin(client, items, index, now, page_size=5000, progress=None):
     if not users:
         raise AnalysisError("%s: GET /Users answered no user, so nothing can be known about watching"
                             % client.name)
+    for page in client.items(None, ("Movie", "Series"), page_size=page_size):
+        fold.titles(page)
+    if progress:
+        progress("jellyfin: %d titles read, %d matched" % (fold.stats["jellyfin_items"], fold.stats["matched"]))
     for user_id, user_name in users:
         fold.stats["users"] += 1
-        for page in client.items(user_id, ("Movie", "Series"), page_size=page_size):
-            fold.titles(page, user_name)
-        for page in client.items(user_id, ("Episode",), page_size=page_size, fields=()):
-            fold.episodes(page, user_name)
+        for filters, types in USER_READS:
+            for page in client.items(user_id, types, page_size=page_size, fields=(), filters=filters):
+                fold.played(page, user_name)
         if progress:
-            progress("jellyfin: user %s read (%d items so far)" % (user_name, fold.stats["jellyfin_items"]))
+            progress("jellyfin: user %s read (%d played, resumed or favourite items so far)"
+                     % (user_name, fold.stats["user_items"]))
     fold.stats["user_names"] = [name for _id, name in users]
     return fold.stats
 

@@ -101,8 +101,8 @@ def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
     assert rows["Gigli"]["score"] == 80 and rows["Gigli"]["tmdb_id"] == "8046"
     assert "ended series, nobody watched past S01 (+20)" in rows["Lost"]["reason"]
     assert "last watched 3 years ago (+30)" in rows["Lost"]["reason"]
-    assert task["jellyfin"]["users"] == 2 and task["jellyfin"]["unmatched"] == 2   # home video, for each user
-    assert task["jellyfin"]["unknown_dates"] == 2
+    assert task["jellyfin"]["users"] == 2 and task["jellyfin"]["unmatched"] == 1   # the home video
+    assert task["jellyfin"]["unknown_dates"] == 2 and rows["Battlefield Earth"]["watched_by"] == ["alice", "bob"]
     # sorted by score, then size
     scores = [(r["score"], r["size_bytes"]) for r in task["rows"]]
     assert scores == sorted(scores, reverse=True)
@@ -118,8 +118,9 @@ def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
         [("Dune", "80", "1", "841"), ("Gigli", "80", "6", "8046")]
     with open(os.path.join(library["dir"], "analysis.log")) as handle:
         assert "jellyfin: user bob read" in handle.read()
-    # the requests do not grow with the titles: tag + queue + library per instance, users + 2 reads per user
-    assert task["requests"] == {"radarr": 3, "sonarr": 3, "jellyfin": 5}
+    # the requests do not grow with the titles: tag + queue + library per instance; users, titles, and
+    # played / resumed / favourites per user
+    assert task["requests"] == {"radarr": 3, "sonarr": 3, "jellyfin": 8}
     again = analysis(library, servarr_library_result_rows="all").task("Score every movie and series")
     assert again["changed"] is False
 
@@ -146,6 +147,7 @@ def test_check_mode_writes_nothing(library):
 
 @pytest.mark.parametrize("fault", [{"items_status": {library_corpus.BOB: 500}},
                                    {"items_status": {"%s:2" % library_corpus.ALICE: 500}},
+                                   {"items_status": {"library:4": 500}},
                                    {"status": {"/Users": 503}}])
 def test_jellyfin_failure_fails_closed(library, fault):
     set_faults(library, "jellyfin", fault)

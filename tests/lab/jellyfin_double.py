@@ -9,6 +9,15 @@
 * ``POST /Library/Media/Updated``: JSON ``MediaUpdateInfoDto`` ``{"Updates": [{"Path", "UpdateType"}]}``;
   anything but ``application/json`` is 415, a body that does not bind is 400 (ProblemDetails); 204.
 * ``POST /Library/Refresh``: 204.
+* ``GET /Users``: an array of ``UserDto`` (Name, Id as 32 hex digits, ServerId, Policy...).
+* ``GET /Items?userId=&Recursive=true&IncludeItemTypes=Movie,Series,Episode&Fields=ProviderIds&StartIndex=&Limit=``:
+  ``{Items, TotalRecordCount, StartIndex}`` of ``BaseItemDto`` in PascalCase; ``ProviderIds`` only when asked in
+  ``Fields``; ``UserData`` (Played, PlayCount, IsFavorite, PlaybackPositionTicks, LastPlayedDate once played,
+  Key, ItemId) only with ``userId``; null fields left out; ``Filters`` (IsPlayed, IsUnplayed, IsResumable,
+  IsFavorite: all must hold, for the given user), ``searchTerm`` and ``ParentId`` narrow the list; an unknown user
+  is 404. State keys ``users``, ``items`` and ``user_data`` ({user id: {item id: UserData}});
+  ``faults.items_status`` fails a user (``"<user id>"``) or one page (``"<user id>:<StartIndex>"``; ``library``
+  for the reads without a user).
 Every request that got past auth is appended to ``<state>.requests.jsonl`` beside the state file, so tests can
 check what was sent. State (re-read when it changes):
 
@@ -31,8 +40,8 @@ _lock = threading.Lock()
 
 
 def load_state(path):
-    with open(path) as handle:
-        return json.load(handle)
+    """The state, parsed again only when the file changed (the benchmark's library has 92,000 items)."""
+    return library_state(path)
 
 
 def token_of(headers, query, legacy):
@@ -54,6 +63,7 @@ def token_of(headers, query, legacy):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Kestrel"
+    disable_nagle_algorithm = True   # as Kestrel: headers and body are separate writes, no 40 ms delayed-ACK stall
 
     def log_message(self, fmt, *args):
         pass
@@ -130,8 +140,9 @@ class Handler(BaseHTTPRequestHandler):
         if user_id is not None and user_id not in [u["Id"] for u in users]:
             return self._send(404, {"title": "Not Found", "status": 404}, "application/problem+json; charset=utf-8")
         faults = state.get("faults") or {}
-        fault = (faults.get("items_status") or {}).get("%s:%s" % (user_id, query.get("startindex", "0"))) \
-            or (faults.get("items_status") or {}).get(str(user_id))
+        who = user_id or "library"
+        fault = (faults.get("items_status") or {}).get("%s:%s" % (who, query.get("startindex", "0"))) \
+            or (faults.get("items_status") or {}).get(who)
         if fault:
             return self._send(int(fault), {"title": "injected fault", "status": int(fault)},
                               "application/problem+json; charset=utf-8")
@@ -140,6 +151,19 @@ class Handler(BaseHTTPRequestHandler):
         start = int(query.get("startindex") or 0)
         limit = int(query["limit"]) if query.get("limit") else None
         chosen = of_types(state, types)
+        if query.get("parentid"):   # a series' episodes (the baseline of scripts/bench_library.py asks this way)
+            chosen = [i for i in by_key(state, "SeriesId").get(query["parentid"], [])
+                      if not types or i["Type"] in types]
+        if query.get("searchterm"):   # name search: exact name first, else names containing the term
+            term = query["searchterm"].lower()
+            found = by_key(state, "Name").get(term)
+            chosen = [i for i in (found if found is not None else
+                                  [i for i in chosen if term in i["Name"].lower()]) if not types or i["Type"] in types]
+        filters = [f.strip() for f in (query.get("filters") or "").split(",") if f.strip()]
+        if filters and user_id is not None:   # ItemFilter values that read the user's play state
+            played_by = (state.get("user_data") or {}).get(user_id, {})
+            tests = [FILTERS[f] for f in filters if f in FILTERS]
+            chosen = [i for i in chosen if all(test(played_by.get(i["Id"]) or {}) for test in tests)]
         page = chosen[start:start + limit] if limit is not None else chosen[start:]
         with_user_data = user_id is not None and (query.get("enableuserdata") or "true").lower() != "false"
         played = (state.get("user_data") or {}).get(user_id or "", {})
@@ -178,14 +202,18 @@ USER_DEFAULTS = {"HasPassword": True, "HasConfiguredPassword": True, "HasConfigu
 # Jellyfin leaves null fields out (LastPlayedDate appears once something was played)
 USERDATA_DEFAULTS = {"PlaybackPositionTicks": 0, "PlayCount": 0, "IsFavorite": False, "Played": False}
 _library_cache = {"mtime": None, "state": None, "types": {}}
+FILTERS = {"IsPlayed": lambda d: d.get("Played", False), "IsUnplayed": lambda d: not d.get("Played", False),
+           "IsResumable": lambda d: d.get("PlaybackPositionTicks", 0) > 0,
+           "IsFavorite": lambda d: d.get("IsFavorite", False)}
 
 
 def library_state(path):
-    """The state, cached while the file is unchanged (the benchmark's library has 92,000 items)."""
+    """The state, cached while the file is unchanged."""
     with _lock:
         mtime = os.stat(path).st_mtime_ns
         if _library_cache["mtime"] != mtime:
-            _library_cache.update(state=load_state(path), mtime=mtime, types={})
+            with open(path) as handle:
+                _library_cache.update(state=json.load(handle), mtime=mtime, types={})
         return _library_cache["state"]
 
 
@@ -196,6 +224,21 @@ def of_types(state, types):
         if found is None or _library_cache["state"] is not state:
             found = [i for i in state.get("items", []) if not types or i["Type"] in types]
             _library_cache["types"][types] = found
+        return found
+
+
+def by_key(state, key):
+    """Items indexed by ``SeriesId`` or by lower-case ``Name`` (built once per state)."""
+    with _lock:
+        cache = _library_cache["types"]
+        found = cache.get(("by", key))
+        if found is None:
+            found = {}
+            for item in state.get("items", []):
+                value = item.get(key)
+                if value is not None:
+                    found.setdefault(value.lower() if key == "Name" else value, []).append(item)
+            cache[("by", key)] = found
         return found
 
 

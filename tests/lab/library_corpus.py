@@ -6,7 +6,7 @@ options; dates are relative to the moment the corpus is built):
   Dune (1984)        never watched, 14 months, 2160p, IMDb 4.1         -> 80: never (+50), rating (+20), 2160p (+10)
   Dune (2021)        same title, alice watched it 2 months ago          -> 0   (joined by TMDb id, never by title)
   Waterworld         only bob watched it, last month; IMDb 4.5, 2160p   -> 20  (alice's "unwatched" does not count)
-  Battlefield Earth  alice Played with LastPlayedDate 0001-01-01 (sentinel), bob a date in 2099 -> 20 (unknown
+  Battlefield Earth  alice Played with LastPlayedDate 0001-01-01 (sentinel), bob in 2099 (future) -> 20 (unknown
                      dates never add points: not "never watched", not "last watched 2025 years ago")
   Plan 9             never added to Jellyfin                            -> 20  (watch data unknown: +0)
   Gigli              Jellyfin has only its IMDb id (Radarr has TMDb + IMDb) -> 80, joined by IMDb; no release
@@ -175,8 +175,7 @@ def build(now=None):
     user_data[ALICE][ids[("Dune", 2021)]] = played(now - 2 * month)
     user_data[BOB][ids[("Waterworld", 1995)]] = played(now - month)
     user_data[ALICE][ids[("Battlefield Earth", 2000)]] = played("0001-01-01T00:00:00.0000000Z")
-    user_data[BOB][ids[("Battlefield Earth", 2000)]] = {"Played": False, "PlayCount": 0,
-                                                         "LastPlayedDate": "2099-01-01T00:00:00.0000000Z"}
+    user_data[BOB][ids[("Battlefield Earth", 2000)]] = played("2099-01-01T00:00:00.0000000Z")
     user_data[BOB][ids[("Hook", 1991)]] = {"IsFavorite": True}
     for number in (1, 2, 3):
         user_data[ALICE][episodes[("Lost", 1, number)]["Id"]] = played(now - 36 * month)
