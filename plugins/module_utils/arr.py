@@ -115,8 +115,8 @@ class ArrClient:
             raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
         if resp.status not in accepted:
             detail = resp.body[:300].decode("utf-8", "replace").strip()
-            raise ArrError("%s: %s %s answered HTTP %s %s%s" % (self.name, method, path, resp.status, resp.reason,
-                                                              (": " + detail) if detail else ""), resp.status)
+            message = "%s: %s %s answered HTTP %s %s" % (self.name, method, path, resp.status, resp.reason)
+            raise ArrError(message + ((": " + detail) if detail else ""), resp.status)
         try:
             return json.loads(resp.body.decode("utf-8")) if resp.body else None
         except ValueError:

@@ -129,9 +129,8 @@ def read_arr(clients, keep_tag, progress=None):
                 index.setdefault(k, []).append(position)
         stats["instances"][client.name] = {"type": client.kind, "items": count, "queue_pages": pages}
         if progress:
-            progress("%s: %d %s with files, %d queued" % (client.name, count,
-                                                         "movies" if client.kind == "radarr" else "series",
-                                                         len(queued)))
+            what = "movies" if client.kind == "radarr" else "series"
+            progress("%s: %d %s with files, %d queued" % (client.name, count, what, len(queued)))
     return items, index, stats
 
 

@@ -17,7 +17,7 @@ description:
     in the instance each row names, by Radarr/Sonarr id. The row's TMDb/TVDB/IMDb ids must match the app's item,
     so a CSV applied to the wrong instance tags nothing. Titles are never looked up.
   - Creates the tag if the app does not have it (C(POST /api/v3/tag)), then uses the bulk editors
-    (C(PUT /api/v3/movie/editor), C(PUT /api/v3/series/editor) with C(applyTags) V(add) or V(remove)): one
+    (C(PUT /api/v3/movie/editor), C(PUT /api/v3/series/editor) with C(applyTags) V(add) or V(remove)) - one
     request per instance and change, listing only the items whose tags really change.
   - An item with the keep tag (O(keep_tag)) is never tagged, and loses the tag if it has it.
   - O(exclusive=true) also removes the tag from the items no longer listed, so the tag always shows the latest

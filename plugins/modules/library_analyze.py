@@ -13,9 +13,11 @@ short_description: Explain which films and series cost space for nothing, with a
 version_added: 0.3.0
 description:
   - Reads every movie (Radarr C(GET /api/v3/movie)) and series (Sonarr C(GET /api/v3/series)) of every
-    instance, their tags and queues, and the play state of B(every) Jellyfin user (C(GET /Users), then per user
-    a paged C(/Items) of movies, series and episodes with C(UserData)). One bulk read per source: the number of
-    requests does not grow with the number of titles (paging aside).
+    instance, their tags and queues, and the play state of B(every) Jellyfin user - C(GET /Users), the library's
+    movies and series once (paged C(/Items) with C(ProviderIds)), then per user the paged C(/Items) that Jellyfin
+    narrows to played, resumed and favourite movies, episodes and series (C(Filters=IsPlayed), C(IsResumable),
+    C(IsFavorite)), each judged by its own C(UserData). One bulk read per source; the number of requests does
+    not grow with the number of titles (paging aside).
   - Joins Jellyfin to Radarr/Sonarr by provider ids only (TMDb/IMDb for movies, TVDB/IMDb for series), never
     by title. Watched means C(Played) or a play count above zero for any user; a series' last watched date is
     the latest of its episodes'. A date before 1900, in the future or unparsable (C(0001-01-01...)) is unknown,
@@ -30,7 +32,7 @@ description:
   - Writes the report C(library_analysis_YYYY-MM-DD.csv) in O(report_dir) (sorted by score then size, with the
     ids C(arr_tag) needs) atomically, and returns the same rows. It never changes anything in Radarr, Sonarr,
     Jellyfin or Prowlarr.
-  - Fails, and writes no report, if any instance, Jellyfin user or page cannot be read: a report without watch
+  - Fails, and writes no report, if any instance, Jellyfin user or page cannot be read. A report without watch
     data would make every watched film look unwatched.
 author:
   - mediaops.servarr maintainers (@mediaops)
@@ -181,6 +183,11 @@ options:
     type: path
 notes:
   - The score is a sum of the rule points, capped to 0-100. A protected item scores 0.
+  - Jellyfin keeps a play date for an item that was only opened (no position kept, not played); such an item is
+    not read, so it does not count as watched - as Jellyfin itself does not.
+  - A title Jellyfin does not have, or has under other provider ids, gets no watch points (C(not in Jellyfin)).
+  - Prowlarr answers an empty list when something fails inside it, so "no release" only ever lowers a score
+    (O(unavailable_points)). When every indexer fails it answers HTTP 400 and the module fails.
 seealso:
   - module: mediaops.servarr.arr_tag
 """
@@ -309,11 +316,11 @@ jellyfin:
   sample:
     users: 5
     user_names: [alice, bob, carol, dave, erin]
-    jellyfin_items: 60000
-    matched: 59990
+    jellyfin_items: 12000
+    matched: 11990
     unmatched: 10
-    episodes: 400000
-    unmatched_episodes: 0
+    user_items: 75000
+    unmatched_user_items: 0
     unknown_dates: 3
 indexers:
   description: The Prowlarr step, when O(prowlarr_url) is set.

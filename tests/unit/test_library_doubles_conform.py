@@ -4,8 +4,6 @@ answers have their real shapes."""
 import json
 import os
 import threading
-import urllib.error
-import urllib.request
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -152,8 +150,8 @@ def test_prowlarr_search_shapes_and_pacing(tmp_path):
             bad.search("movie", {"imdb": "tt1"})
         with open(os.path.join(str(tmp_path), "prowlarr.requests.jsonl")) as handle:
             log = [json.loads(line) for line in handle]
-        assert [(e["type"], e["ids"]) for e in log[:2]] == [("movie", {"imdbid": "tt0087182"}),
-                                                           ("tvsearch", {"tvdbid": "73739"})]
+        expected = [("movie", {"imdbid": "tt0087182"}), ("tvsearch", {"tvdbid": "73739"})]
+        assert [(e["type"], e["ids"]) for e in log[:2]] == expected
     finally:
         client.close()
         server.shutdown()
