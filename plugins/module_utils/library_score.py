@@ -53,7 +53,19 @@ def parse_date(text, now):
     slack for clocks)."""
     if not isinstance(text, str):
         return None
-    match = _DATE.match(text.strip())
+    text = text.strip()
+    if len(text) >= 20 and text[-1] == "Z" and text[4] == text[7] == "-" and text[10] == "T" \
+            and text[13] == text[16] == ":" and text[:4].isdigit() and (len(text) == 20 or text[19] == "."):
+        # the common shape (2024-01-02T03:04:05.1234567Z), without the regular expression
+        try:
+            value = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                             int(text[17:19]), tzinfo=UTC)
+        except ValueError:
+            return None
+        if value.year < 1900 or value > now + timedelta(days=1):
+            return None
+        return value
+    match = _DATE.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second, zone = match.groups()

@@ -217,6 +217,11 @@ rows:
   returned: always
   type: list
   elements: dict
+  sample:
+    - {title: Dune, type: movie, year: 1984, quality: Bluray-2160p, size_bytes: 64424509440, size_gb: 60.0,
+       score: 80, protected: false, last_watched: never, watched_by: [], rating: 4.1, rating_source: IMDb,
+       available_on_indexers: 2, instance: radarr, id: 1, tmdb_id: "841", tvdb_id: null, imdb_id: tt0087182,
+       reason: "never watched by anyone, added 14 months ago (+50); IMDb 4.1 < 5.0 (+20); 2160p copy never watched (+10)"}
   contains:
     title:
       description: Title in Radarr/Sonarr.

@@ -159,24 +159,28 @@ class Handler(BaseHTTPRequestHandler):
             found = by_key(state, "Name").get(term)
             chosen = [i for i in (found if found is not None else
                                   [i for i in chosen if term in i["Name"].lower()]) if not types or i["Type"] in types]
-        filters = [f.strip() for f in (query.get("filters") or "").split(",") if f.strip()]
+        filters = tuple(f.strip() for f in (query.get("filters") or "").split(",") if f.strip())
+        played = (state.get("user_data") or {}).get(user_id or "", {})
         if filters and user_id is not None:   # ItemFilter values that read the user's play state
-            played_by = (state.get("user_data") or {}).get(user_id, {})
-            tests = [FILTERS[f] for f in filters if f in FILTERS]
-            chosen = [i for i in chosen if all(test(played_by.get(i["Id"]) or {}) for test in tests)]
+            key = ("filtered", user_id, filters, types, query.get("parentid"), query.get("searchterm"))
+            with _lock:
+                found = _library_cache["types"].get(key)
+            if found is None:
+                tests = [FILTERS[f] for f in filters if f in FILTERS]
+                found = [i for i in chosen if all(test(played.get(i["Id"]) or {}) for test in tests)]
+                with _lock:
+                    _library_cache["types"][key] = found
+            chosen = found
         page = chosen[start:start + limit] if limit is not None else chosen[start:]
         with_user_data = user_id is not None and (query.get("enableuserdata") or "true").lower() != "false"
-        played = (state.get("user_data") or {}).get(user_id or "", {})
+        with_ids = "ProviderIds" in fields
         items = []
         for item in page:
-            dto = dict((k, v) for k, v in item.items() if k != "ProviderIds")
-            dto["ServerId"] = SERVER_ID
-            if "ProviderIds" in fields:
-                dto["ProviderIds"] = item.get("ProviderIds") or {}
+            dto = base_dto(item, with_ids)
             if with_user_data:
                 data = dict(USERDATA_DEFAULTS, Key=item["Id"], ItemId=item["Id"])
                 data.update(played.get(item["Id"]) or {})
-                dto["UserData"] = data
+                dto = dict(dto, UserData=data)
             items.append(dto)
         return self._send(200, {"Items": items, "TotalRecordCount": len(chosen), "StartIndex": start})
 
@@ -213,7 +217,7 @@ def library_state(path):
         mtime = os.stat(path).st_mtime_ns
         if _library_cache["mtime"] != mtime:
             with open(path) as handle:
-                _library_cache.update(state=json.load(handle), mtime=mtime, types={})
+                _library_cache.update(state=json.load(handle), mtime=mtime, types={}, dto={})
         return _library_cache["state"]
 
 
@@ -225,6 +229,20 @@ def of_types(state, types):
             found = [i for i in state.get("items", []) if not types or i["Type"] in types]
             _library_cache["types"][types] = found
         return found
+
+
+def base_dto(item, with_ids):
+    """The item as BaseItemDto without UserData (built once per item and state)."""
+    cache = _library_cache.setdefault("dto", {})
+    key = (item["Id"], with_ids)
+    dto = cache.get(key)
+    if dto is None:
+        dto = dict((k, v) for k, v in item.items() if k != "ProviderIds")
+        dto["ServerId"] = SERVER_ID
+        if with_ids:
+            dto["ProviderIds"] = item.get("ProviderIds") or {}
+        cache[key] = dto
+    return dto
 
 
 def by_key(state, key):
