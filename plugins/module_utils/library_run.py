@@ -378,6 +378,22 @@ def report_path(report_dir, when=None):
     return os.path.join(report_dir, "library_analysis_%s.csv" % time.strftime("%Y-%m-%d", time.localtime(when)))
 
 
+def remove_leftovers(folder, older_than=3600):
+    """Temporary report files a run killed while writing left behind (an hour old: never a running one's)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".library_analysis_") and ".csv." in name:
+            path = os.path.join(folder, name)
+            try:
+                if time.time() - os.lstat(path).st_mtime > older_than:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
 def write_atomic(path, text, mode=0o640):
     """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, rename. Returns False when
     the file already holds exactly ``text`` (nothing written)."""
@@ -388,6 +404,7 @@ def write_atomic(path, text, mode=0o640):
     except (OSError, UnicodeDecodeError):
         pass
     folder = os.path.dirname(os.path.abspath(path))
+    remove_leftovers(folder)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
     try:
         with os.fdopen(fd, "w") as handle:

@@ -285,3 +285,78 @@ def test_reduce_refuses_a_bad_label_and_a_csv_for_another_instance(library):
     res = reduce(library, servarr_reduce_csv=bad)
     assert res.rc != 0 and "radarr-4k" in res.task("Tag the candidates for review")["msg"]
     assert "deletion-candidate-80" not in [t["label"] for t in state(library, "radarr")["tags"]]
+
+
+def test_killed_analysis_leaves_nothing_and_the_next_run_writes_the_report(library):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from conftest import COLLECTIONS, REPO
+    reports_dir = os.path.join(library["dir"], "state", "reports")
+    os.makedirs(reports_dir)
+    stale = os.path.join(reports_dir, ".library_analysis_2026-01-01.csv.abc123")   # a run killed mid-write
+    with open(stale, "w") as handle:
+        handle.write("Title\n")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    set_faults(library, "jellyfin", {"items_delay_ms": 400})
+    inventory = os.path.join(library["dir"], "kill-inventory.json")
+    host = dict(host_vars(library), ansible_connection="local", ansible_python_interpreter=sys.executable)
+    with open(inventory, "w") as handle:
+        json.dump({"all": {"children": {"servarr": {"hosts": {"lab": host}}}}}, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=os.path.join(library["dir"], "ah"))
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+                             os.path.join(REPO, "playbooks", "library_analysis.yml")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = os.path.join(library["dir"], "analysis.log")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (os.path.exists(log) and "titles read" in open(log).read()):
+        time.sleep(0.05)
+    assert "titles read" in open(log).read()
+    # what systemd does to a unit's processes after its stop timeout: every one of them (Ansible's workers run
+    # in sessions of their own, so the process group is not enough)
+    family = descendants(proc.pid)
+    assert len(family) >= 2
+    for pid in [proc.pid] + family:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    time.sleep(0.5)
+    assert [pid for pid in family if os.path.exists("/proc/%d" % pid) and "Z" not in state_of(pid)] == []
+    assert os.listdir(reports_dir) == [os.path.basename(stale)]
+    set_faults(library, "jellyfin", {})
+    res = analysis(library)
+    task = res.task("Score every movie and series")
+    assert res.rc == 0 and task["changed"]
+    assert [os.path.basename(p) for p in reports(library)] == \
+        ["library_analysis_%s.csv" % datetime.date.today().isoformat()]
+    assert not os.path.exists(stale)
+
+
+def state_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def descendants(root):
+    """Every process below ``root`` (from /proc), whatever its session."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

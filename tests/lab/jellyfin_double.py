@@ -17,7 +17,7 @@
   IsFavorite: all must hold, for the given user), ``searchTerm`` and ``ParentId`` narrow the list; an unknown user
   is 404. State keys ``users``, ``items`` and ``user_data`` ({user id: {item id: UserData}});
   ``faults.items_status`` fails a user (``"<user id>"``) or one page (``"<user id>:<StartIndex>"``; ``library``
-  for the reads without a user).
+  for the reads without a user); ``faults.items_delay_ms`` slows every ``/Users`` and ``/Items`` answer.
 Every request that got past auth is appended to ``<state>.requests.jsonl`` beside the state file, so tests can
 check what was sent. State (re-read when it changes):
 
@@ -32,6 +32,7 @@ import os
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -140,6 +141,8 @@ class Handler(BaseHTTPRequestHandler):
         if user_id is not None and user_id not in [u["Id"] for u in users]:
             return self._send(404, {"title": "Not Found", "status": 404}, "application/problem+json; charset=utf-8")
         faults = state.get("faults") or {}
+        if faults.get("items_delay_ms"):
+            time.sleep(faults["items_delay_ms"] / 1000.0)
         who = user_id or "library"
         fault = (faults.get("items_status") or {}).get("%s:%s" % (who, query.get("startindex", "0"))) \
             or (faults.get("items_status") or {}).get(who)
