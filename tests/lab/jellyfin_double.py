@@ -217,7 +217,8 @@ FILTERS = {"IsPlayed": lambda d: d.get("Played", False), "IsUnplayed": lambda d:
 def library_state(path):
     """The state, cached while the file is unchanged."""
     with _lock:
-        mtime = os.stat(path).st_mtime_ns
+        info = os.stat(path)
+        mtime = (info.st_mtime_ns, info.st_size, info.st_ino)   # two writes within one clock tick differ in size
         if _library_cache["mtime"] != mtime:
             with open(path) as handle:
                 _library_cache.update(state=json.load(handle), mtime=mtime, types={}, dto={})
