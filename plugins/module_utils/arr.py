@@ -116,3 +116,63 @@ class ArrClient:
     def queue(self, page_size=1000):
         include = "includeUnknownMovieItems" if self.kind == "radarr" else "includeUnknownSeriesItems"
         return self.paged("/api/v3/queue", {include: "true"}, page_size)
+
+    # -- library (movies, series, tags): used by library_analyze and arr_tag ----------------------------------
+    def _send_json(self, method, path, payload, accepted=(200, 201, 202)):
+        """A writing request with a JSON body; any answer but ``accepted`` raises (nothing is retried, since
+        the apps treat these as writes)."""
+        resp = self.http.request(method, path, body=json.dumps(payload).encode("utf-8"),
+                                 headers={"Content-Type": "application/json"}, idempotent=False)
+        if resp.status == 401:
+            raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
+        if resp.status not in accepted:
+            detail = resp.body[:300].decode("utf-8", "replace").strip()
+            message = "%s: %s %s answered HTTP %s %s" % (self.name, method, path, resp.status, resp.reason)
+            raise ArrError(message + ((": " + detail) if detail else ""), resp.status)
+        try:
+            return json.loads(resp.body.decode("utf-8")) if resp.body else None
+        except ValueError:
+            return None
+
+    def _list(self, path):
+        data = self.get(path)
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise ArrError("%s: GET %s did not answer a list of records" % (self.name, path))
+        return data
+
+    def library(self):
+        """Every movie (Radarr ``GET /api/v3/movie``) or series (Sonarr ``GET /api/v3/series``): one request."""
+        return self._list("/api/v3/movie" if self.kind == "radarr" else "/api/v3/series")
+
+    def movies(self):
+        return self._list("/api/v3/movie")
+
+    def series(self):
+        return self._list("/api/v3/series")
+
+    def tags(self):
+        """``{label: id}`` from ``GET /api/v3/tag``."""
+        found = {}
+        for tag in self._list("/api/v3/tag"):
+            if isinstance(tag.get("id"), int) and isinstance(tag.get("label"), str):
+                found[tag["label"]] = tag["id"]
+        return found
+
+    def create_tag(self, label):
+        """``POST /api/v3/tag``; the apps answer 201 with the tag (an existing label is returned, not doubled)."""
+        tag = self._send_json("POST", "/api/v3/tag", {"label": label})
+        if not isinstance(tag, dict) or not isinstance(tag.get("id"), int):
+            raise ArrError("%s: POST /api/v3/tag did not answer the new tag" % self.name)
+        return tag["id"]
+
+    def edit_tags(self, ids, tag_id, apply_tags):
+        """One bulk editor request (``PUT /api/v3/movie/editor`` or ``/api/v3/series/editor``) that adds or removes
+        one tag on every listed item and changes nothing else."""
+        if apply_tags not in ("add", "remove"):
+            raise ArrError("%s: applyTags must be add or remove, not %r" % (self.name, apply_tags))
+        if self.kind == "radarr":
+            path, payload = "/api/v3/movie/editor", {"movieIds": sorted(ids)}
+        else:
+            path, payload = "/api/v3/series/editor", {"seriesIds": sorted(ids)}
+        payload.update(tags=[tag_id], applyTags=apply_tags)
+        self._send_json("PUT", path, payload)

@@ -108,3 +108,36 @@ def jellyfin_client(module):
                             timeout=params["jellyfin_timeout"])
     client.http.ca_option = "jellyfin_ca_path"
     return client
+
+
+def prowlarr_argument_spec():
+    return dict(
+        prowlarr_url=dict(type="str", fallback=(env_fallback, ["PROWLARR_URL"])),
+        prowlarr_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["PROWLARR_API_KEY"])),
+        prowlarr_api_key_file=dict(type="path"),
+        prowlarr_validate_certs=dict(type="bool", default=True),
+        prowlarr_ca_path=dict(type="path"),
+        prowlarr_timeout=dict(type="int", default=120),
+    )
+
+
+def prowlarr_client(module, min_interval=2.0):
+    """The Prowlarr client, or None when ``prowlarr_url`` is not set."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import api_key_from_config_xml
+    from ansible_collections.mediaops.servarr.plugins.module_utils.prowlarr import ProwlarrClient, ProwlarrError
+    params = module.params
+    if not params["prowlarr_url"]:
+        return None
+    if params["prowlarr_api_key"] and params["prowlarr_api_key_file"]:
+        raise ProwlarrError("give prowlarr_api_key or prowlarr_api_key_file, not both")
+    key = params["prowlarr_api_key"]
+    if not key:
+        if not params["prowlarr_api_key_file"]:
+            raise ProwlarrError("prowlarr_url is set: give prowlarr_api_key or prowlarr_api_key_file")
+        key = api_key_from_config_xml(params["prowlarr_api_key_file"])
+    _check_ca_file(params["prowlarr_ca_path"], "prowlarr_ca_path")
+    client = ProwlarrClient(params["prowlarr_url"], key, validate_certs=params["prowlarr_validate_certs"],
+                            ca_path=params["prowlarr_ca_path"], timeout=params["prowlarr_timeout"],
+                            min_interval=min_interval)
+    client.http.ca_option = "prowlarr_ca_path"
+    return client

@@ -67,6 +67,65 @@ class JellyfinClient:
         resp = self.http.request("POST", "/Library/Refresh", idempotent=True)
         self._check(resp, "POST /Library/Refresh")
 
+    # -- library analysis: users and their play state ---------------------------------------------------
+    def _json(self, path, query, what):
+        resp = self.http.request("GET", path, query=query)
+        self._check(resp, what)
+        try:
+            return json.loads(resp.body.decode("utf-8"))
+        except ValueError:
+            raise JellyfinError("%s: %s did not answer JSON (is %s Jellyfin?)" % (self.name, what, self.http.describe()))
+
+    def users(self):
+        """``GET /Users``: list of (id, name)."""
+        data = self._json("/Users", None, "GET /Users")
+        if not isinstance(data, list) or not all(isinstance(u, dict) and isinstance(u.get("Id"), str) for u in data):
+            raise JellyfinError("%s: GET /Users did not answer a list of users" % self.name)
+        return [(u["Id"], str(u.get("Name") or u["Id"])) for u in data]
+
+    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None):
+        """Every item of ``item_types`` (that a user sees, with the user's ``UserData``, when ``user_id`` is given;
+        narrowed by Jellyfin's ``Filters`` such as ``IsPlayed``), one page at a time: a generator of lists, so that
+        no caller has to hold them all. Paged with ``StartIndex``/``Limit`` in a stable order; a page that fails,
+        or a total that changes while reading, raises."""
+        start = 0
+        total = None
+        seen = 0
+        who = "user %s" % user_id if user_id else "the library"
+        while True:
+            query = {"Recursive": "true", "IncludeItemTypes": ",".join(item_types), "EnableImages": "false",
+                     "SortBy": "DateCreated,SortName", "SortOrder": "Ascending", "StartIndex": start,
+                     "Limit": page_size}
+            if user_id:
+                query.update(userId=user_id, EnableUserData="true")
+            else:
+                query["EnableUserData"] = "false"
+            if fields:
+                query["Fields"] = ",".join(fields)
+            if filters:
+                query["Filters"] = filters
+            what = "GET /Items (%s, %s%s, from %d)" % (who, ",".join(item_types),
+                                                       ", " + filters if filters else "", start)
+            data = self._json("/Items", query, what)
+            if not isinstance(data, dict) or not isinstance(data.get("Items"), list) \
+                    or not isinstance(data.get("TotalRecordCount"), int):
+                raise JellyfinError("%s: %s is not a page of items" % (self.name, what))
+            if total is None:
+                total = data["TotalRecordCount"]
+            elif data["TotalRecordCount"] != total:
+                raise JellyfinError("%s: the library changed while it was read (%d items, then %d); run again"
+                                    % (self.name, total, data["TotalRecordCount"]))
+            batch = data["Items"]
+            seen += len(batch)
+            if batch:
+                yield batch
+            start += len(batch)
+            if not batch or start >= total:
+                break
+        if seen != total:
+            raise JellyfinError("%s: /Items reported %d items for %s but %d could be read"
+                                % (self.name, total, who, seen))
+
 
 def _norm(path):
     path = posixpath.normpath(path)

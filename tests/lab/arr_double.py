@@ -13,6 +13,7 @@ Run: ``python3 arr_double.py STATE_FILE PORT``.
 """
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -59,6 +60,7 @@ def page_of(records, query, default_sort="date"):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Kestrel"
+    disable_nagle_algorithm = True   # as Kestrel: headers and body are separate writes, no 40 ms delayed-ACK stall
 
     def log_message(self, fmt, *args):  # keep test output quiet
         pass
@@ -125,13 +127,145 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"appName": state["kind"].capitalize(), "version": state.get("version", "5.0.0")})
         if parts.path == "/api/v3/tag":
             return self._send(200, state.get("tags", []))
+        if parts.path in LIBRARY_GET:
+            return self._library_get(state, parts.path, faults)
         return self._send(404)
 
     def do_POST(self):
         state = load_state(self.server.state_path)
         if not self._authorised(state, parse_qs(urlsplit(self.path).query)):
             return self._send(401)
+        if urlsplit(self.path).path == "/api/v3/tag":
+            return self._tag_post(state)
         return self._send(404)
+
+    def do_PUT(self):
+        state = load_state(self.server.state_path)
+        if not self._authorised(state, parse_qs(urlsplit(self.path).query)):
+            return self._send(401)
+        if urlsplit(self.path).path in EDITORS:
+            return self._editor_put(state, urlsplit(self.path).path)
+        return self._send(404)
+
+    # -- library: movies, series, tags and the bulk editors (library_analyze, arr_tag) -----------------------
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype not in ("application/json", "text/json", "application/*+json"):
+            return None, self._send(415, {"title": "Unsupported Media Type", "status": 415})
+        try:
+            return json.loads(raw.decode("utf-8")), None
+        except ValueError as exc:
+            return None, self._send(400, {"title": "One or more validation errors occurred.", "status": 400,
+                                          "errors": {"$": [str(exc)]}})
+
+    def _write_log(self, method, path, body):
+        self.server.writes.append({"method": method, "path": path, "body": body})
+
+    def _library_get(self, state, path, faults):
+        status = (faults.get("status") or {}).get(path)
+        if status:
+            return self._send(int(status), {"message": "injected fault"})
+        kind = state["kind"]
+        if path == "/api/v3/movie" and kind == "radarr":
+            return self._send(200, state.get("movies", []))
+        if path == "/api/v3/series" and kind == "sonarr":
+            return self._send(200, state.get("series", []))
+        return self._send(404)
+
+    def _tag_post(self, state):
+        # TagController: a label that is not lower-case letters, digits and '-' is a 400 validation error; an
+        # existing label is returned as it is; 201 Created with the tag
+        body, sent = self._body()
+        if sent is not None or body is None:
+            return sent
+        label = body.get("label") if isinstance(body, dict) else None
+        fault = ((state.get("faults") or {}).get("status") or {}).get("POST /api/v3/tag")
+        if fault:
+            return self._send(int(fault), {"message": "injected fault"})
+        if not isinstance(label, str) or not re.match(r"^[a-z0-9-]+$", label):
+            return self._send(400, [{"propertyName": "Label", "errorMessage": "Allowed characters a-z, 0-9 and -",
+                                     "attemptedValue": label, "severity": "error", "errorCode": "RegularExpressionValidator"}])
+        with _lock:
+            state = _reload(self.server.state_path)
+            for tag in state.setdefault("tags", []):
+                if tag["label"] == label:
+                    return self._send(201, tag)
+            tag = {"id": max([t["id"] for t in state["tags"]] + [0]) + 1, "label": label}
+            state["tags"].append(tag)
+            _save(self.server.state_path, state)
+            self._write_log("POST", "/api/v3/tag", body)
+        return self._send(201, tag)
+
+    def _editor_put(self, state, path):
+        # MovieEditorController / SeriesEditorController.SaveAll: only the fields that are set change; 202 with
+        # the edited items
+        body, sent = self._body()
+        if sent is not None or body is None:
+            return sent
+        kind = state["kind"]
+        if EDITORS[path] != kind:
+            return self._send(404)
+        fault = ((state.get("faults") or {}).get("status") or {}).get("PUT " + path)
+        if fault:
+            return self._send(int(fault), {"message": "injected fault"})
+        id_key = "movieIds" if kind == "radarr" else "seriesIds"
+        ids, tags, apply_tags = body.get(id_key), body.get("tags"), body.get("applyTags", "add")
+        allowed = set(self.server.editor_fields)
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or set(body) - allowed \
+                or (tags is not None and not all(isinstance(t, int) for t in tags)) \
+                or apply_tags not in ("add", "remove", "replace"):
+            return self._send(400, {"title": "One or more validation errors occurred.", "status": 400})
+        with _lock:
+            state = _reload(self.server.state_path)
+            records = state.get("movies" if kind == "radarr" else "series", [])
+            wanted = set(ids)
+            edited = []
+            for record in records:
+                if record["id"] not in wanted:
+                    continue
+                for key in ("monitored", "qualityProfileId", "rootFolderPath"):
+                    if body.get(key) is not None:
+                        record[key] = body[key]
+                if tags is not None:
+                    current = set(record.get("tags") or [])
+                    if apply_tags == "add":
+                        current |= set(tags)
+                    elif apply_tags == "remove":
+                        current -= set(tags)
+                    else:
+                        current = set(tags)
+                    record["tags"] = sorted(current)
+                edited.append(record)
+            _save(self.server.state_path, state)
+            self._write_log("PUT", path, body)
+        return self._send(202, edited)
+
+
+LIBRARY_GET = ("/api/v3/movie", "/api/v3/series")
+EDITORS = {"/api/v3/movie/editor": "radarr", "/api/v3/series/editor": "sonarr"}
+EDITOR_FIELDS = {
+    "radarr": ("movieIds", "monitored", "qualityProfileId", "minimumAvailability", "rootFolderPath", "tags",
+               "applyTags", "moveFiles", "deleteFiles", "addImportExclusion"),
+    "sonarr": ("seriesIds", "monitored", "monitorNewItems", "qualityProfileId", "seriesType", "seasonFolder",
+               "rootFolderPath", "tags", "applyTags", "moveFiles", "deleteFiles", "addImportListExclusion"),
+}
+
+
+def _reload(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def _save(path, state):
+    """Write the state back (the tests read what the editors did); the cache takes the new state at once."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(state, handle)
+    os.replace(tmp, path)
+    _cache["state"] = state
+    _cache["mtime"] = os.stat(path).st_mtime_ns
 
 
 EVENT_NUMBERS = {
@@ -147,6 +281,8 @@ def serve(state_path, port, host="127.0.0.1"):
     server.daemon_threads = True
     server.state_path = state_path
     server.counts = {}
+    server.writes = []
+    server.editor_fields = EDITOR_FIELDS[load_state(state_path)["kind"]]
     server.event_numbers = EVENT_NUMBERS[load_state(state_path)["kind"]]
     return server
 

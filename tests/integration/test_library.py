@@ -1,0 +1,362 @@
+"""library_analyze and arr_tag through ansible-playbook, against Radarr/Sonarr/Jellyfin/Prowlarr doubles holding
+a library whose right answer is known (tests/lab/library_corpus.py)."""
+import csv
+import datetime
+import glob
+import json
+import os
+
+import pytest
+
+import lab as lab_mod
+import library_corpus
+from conftest import run_with_vars
+
+NAMES = ("radarr", "sonarr", "jellyfin", "prowlarr")
+SCRIPTS = {"radarr": "arr_double.py", "sonarr": "arr_double.py", "jellyfin": "jellyfin_double.py",
+           "prowlarr": "prowlarr_double.py"}
+
+
+@pytest.fixture
+def library(tmp_path):
+    d = str(tmp_path)
+    states = library_corpus.build()
+    ports = {}
+    try:
+        for name in NAMES:
+            with open(os.path.join(d, "%s.json" % name), "w") as handle:
+                json.dump(states[name], handle)
+            ports[name] = lab_mod.free_port()
+            lab_mod.start_double(d, name, ports[name], script=SCRIPTS[name])
+        yield {"dir": d, "ports": ports, "states": states}
+    finally:
+        for name in NAMES:
+            lab_mod._kill_pidfile(os.path.join(d, "%s.pid" % name))
+
+
+def host_vars(lib, prowlarr=False, **extra):
+    ports = lib["ports"]
+    found = {
+        "servarr_arr_instances": [
+            {"name": "radarr", "type": "radarr", "url": "http://127.0.0.1:%d" % ports["radarr"],
+             "api_key": library_corpus.RADARR_KEY},
+            {"name": "sonarr", "type": "sonarr", "url": "http://127.0.0.1:%d" % ports["sonarr"],
+             "api_key": library_corpus.SONARR_KEY}],
+        "servarr_jellyfin_url": "http://127.0.0.1:%d" % ports["jellyfin"],
+        "servarr_jellyfin_api_key": library_corpus.JELLYFIN_KEY,
+        "servarr_state_dir": os.path.join(lib["dir"], "state"),
+        "servarr_library_log_file": os.path.join(lib["dir"], "analysis.log"),
+    }
+    os.makedirs(found["servarr_state_dir"], exist_ok=True)
+    if prowlarr:
+        found.update(servarr_prowlarr_url="http://127.0.0.1:%d" % ports["prowlarr"],
+                     servarr_prowlarr_api_key=library_corpus.PROWLARR_KEY,
+                     servarr_library_indexer_query_interval=0.3)
+    found.update(extra)
+    return found
+
+
+def analysis(lib, check=False, **kw):
+    return run_with_vars(lib["dir"], "playbooks/library_analysis.yml", host_vars(lib, **kw), check=check)
+
+
+def state(lib, name):
+    with open(os.path.join(lib["dir"], "%s.json" % name)) as handle:
+        return json.load(handle)
+
+
+def set_faults(lib, name, faults):
+    data = state(lib, name)
+    data["faults"] = faults
+    with open(os.path.join(lib["dir"], "%s.json" % name), "w") as handle:
+        json.dump(data, handle)
+
+
+def label(row):
+    return "%s (%s)" % (row["title"], row["year"]) if row["title"] == "Dune" else \
+        "Plan 9" if row["title"].startswith("Plan 9") else row["title"]
+
+
+def reports(lib):
+    return glob.glob(os.path.join(lib["dir"], "state", "reports", "*.csv"))
+
+
+def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
+    res = analysis(library, servarr_library_result_rows="all")
+    task = res.task("Score every movie and series")
+    assert res.rc == 0, res.stdout[-3000:]
+    rows = dict((label(r), r) for r in task["rows"])
+    assert dict((k, r["score"]) for k, r in rows.items()) == library_corpus.EXPECTED
+    for title, why in library_corpus.PROTECTED.items():
+        assert rows[title]["protected"] and why in rows[title]["reason"], rows[title]
+    assert "Missing Film" not in rows
+    # the two Dunes are told apart by their ids, never by title
+    assert rows["Dune (2021)"]["watched_by"] == ["alice"] and rows["Dune (1984)"]["last_watched"] == "never"
+    assert rows["Dune (1984)"]["reason"] == ("never watched by anyone, added 14 months ago (+50); "
+                                             "IMDb 4.1 < 5.0 (+20); 2160p copy never watched (+10)")
+    assert rows["Waterworld"]["watched_by"] == ["bob"]
+    assert rows["Battlefield Earth"]["last_watched"] == "unknown"
+    assert "watched, date unknown (+0)" in rows["Battlefield Earth"]["reason"]
+    assert rows["Plan 9"]["last_watched"] == "not in Jellyfin"
+    assert rows["Gigli"]["score"] == 80 and rows["Gigli"]["tmdb_id"] == "8046"
+    assert "ended series, nobody watched past S01 (+20)" in rows["Lost"]["reason"]
+    assert "last watched 3 years ago (+30)" in rows["Lost"]["reason"]
+    assert task["jellyfin"]["users"] == 2 and task["jellyfin"]["unmatched"] == 1   # the home video
+    assert task["jellyfin"]["unknown_dates"] == 2 and rows["Battlefield Earth"]["watched_by"] == ["alice", "bob"]
+    # sorted by score, then size
+    scores = [(r["score"], r["size_bytes"]) for r in task["rows"]]
+    assert scores == sorted(scores, reverse=True)
+    [report] = reports(library)
+    assert task["report"] == report and task["changed"]
+    assert os.path.basename(report) == "library_analysis_%s.csv" % datetime.date.today().isoformat()
+    with open(report) as handle:
+        lines = list(csv.DictReader(handle))
+    assert list(lines[0]) == ["Title", "Type", "Quality", "Size (GB)", "Score", "Reason", "Last Watched",
+                              "IMDB Rating", "Available on Indexers", "Instance", "Id", "TMDb", "TVDB", "IMDb"]
+    assert len(lines) == len(library_corpus.EXPECTED)
+    assert [(l["Title"], l["Score"], l["Id"], l["TMDb"]) for l in lines[:2]] == \
+        [("Dune", "80", "1", "841"), ("Gigli", "80", "6", "8046")]
+    with open(os.path.join(library["dir"], "analysis.log")) as handle:
+        assert "jellyfin: user bob read" in handle.read()
+    # the requests do not grow with the titles: tag + queue + library per instance; users, titles, and
+    # played / resumed / favourites per user
+    assert task["requests"] == {"radarr": 3, "sonarr": 3, "jellyfin": 8}
+    again = analysis(library, servarr_library_result_rows="all").task("Score every movie and series")
+    assert again["changed"] is False
+
+
+def test_candidates_only_by_default_and_small_pages(library):
+    res = analysis(library, servarr_library_jellyfin_page_size=2)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task("Score every movie and series")
+    assert sorted(label(r) for r in task["rows"]) == ["Dune (1984)", "Gigli"]
+    assert task["totals"]["candidates"] == 2
+    assert task["totals"]["candidate_bytes"] == 105 * library_corpus.GIB
+    assert task["totals"]["per_instance"]["sonarr"]["candidates"] == 0
+
+
+def test_check_mode_writes_nothing(library):
+    res = analysis(library, check=True, prowlarr=True)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task("Score every movie and series")
+    assert task["changed"] is False and len(task["rows"]) == 1
+    assert not os.path.exists(os.path.join(library["dir"], "state", "reports"))
+    assert not os.path.exists(os.path.join(library["dir"], "state", "library_indexers.json"))
+    assert not os.path.exists(os.path.join(library["dir"], "analysis.log"))
+
+
+@pytest.mark.parametrize("fault", [{"items_status": {library_corpus.BOB: 500}},
+                                   {"items_status": {"%s:2" % library_corpus.ALICE: 500}},
+                                   {"items_status": {"library:4": 500}},
+                                   {"status": {"/Users": 503}}])
+def test_jellyfin_failure_fails_closed(library, fault):
+    set_faults(library, "jellyfin", fault)
+    res = analysis(library, servarr_library_jellyfin_page_size=2)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0
+    assert "no report was written" in task["msg"]
+    assert reports(library) == []
+
+
+def test_instance_failure_fails_closed(library):
+    set_faults(library, "sonarr", {"status": {"/api/v3/series": 500}})
+    res = analysis(library)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and "sonarr" in task["msg"] and reports(library) == []
+
+
+def test_jellyfin_down_fails_closed(library):
+    lab_mod._kill_pidfile(os.path.join(library["dir"], "jellyfin.pid"))
+    res = analysis(library)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and "cannot reach" in task["msg"] and reports(library) == []
+
+
+def test_prowlarr_availability_is_cached_spaced_and_only_for_candidates(library):
+    res = analysis(library, prowlarr=True)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task("Score every movie and series")
+    rows = dict((label(r), r) for r in task["rows"])
+    assert list(rows) == ["Dune (1984)"]   # Gigli has no release left: 80 - 20
+    assert rows["Dune (1984)"]["available_on_indexers"] == 2
+    assert task["indexers"] == {"candidates": 2, "from_cache": 0, "queries": 2, "not_checked": 0}
+    log = [json.loads(line) for line in open(os.path.join(library["dir"], "prowlarr.requests.jsonl"))]
+    assert [entry["query"] for entry in log] == ["{imdbid:tt0087182}", "{imdbid:tt0299930}"]
+    assert all(entry["type"] == "movie" and entry["categories"] == ["2000"] for entry in log)
+    assert log[1]["time"] - log[0]["time"] >= 0.29
+    with open(os.path.join(library["dir"], "analysis.log")) as handle:
+        assert "prowlarr: 2/2 Gigli" in handle.read()
+    # the second run answers from the cache, so Prowlarr may even be down
+    set_faults(library, "prowlarr", {"status": 500})
+    again = analysis(library, prowlarr=True).task("Score every movie and series")
+    assert again["indexers"]["queries"] == 0 and again["indexers"]["from_cache"] == 2
+    assert [label(r) for r in again["rows"]] == ["Dune (1984)"]
+
+
+def test_prowlarr_limits_queries_and_fails_closed(library):
+    res = analysis(library, prowlarr=True, servarr_library_max_indexer_queries=1)
+    task = res.task("Score every movie and series")
+    assert task["indexers"] == {"candidates": 2, "from_cache": 0, "queries": 1, "not_checked": 1}
+    assert [(label(r), r["available_on_indexers"]) for r in task["rows"]] == [("Dune (1984)", 2), ("Gigli", None)]
+    os.unlink(os.path.join(library["dir"], "state", "library_indexers.json"))
+    for path in reports(library):
+        os.unlink(path)
+    set_faults(library, "prowlarr", {"status": 400})
+    res = analysis(library, prowlarr=True)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and "prowlarr" in task["msg"] and reports(library) == []
+
+
+# -- arr_tag ------------------------------------------------------------------------------------------------
+def reduce(lib, check=False, diff=False, **kw):
+    return run_with_vars(lib["dir"], "playbooks/library_reduce.yml", host_vars(lib, **kw), check=check, diff=diff)
+
+
+def tagged(lib, name, label="deletion-candidate-80"):
+    data = state(lib, name)
+    ids = [t["id"] for t in data["tags"] if t["label"] == label]
+    key = "movies" if name == "radarr" else "series"
+    return sorted(r["id"] for r in data[key] if ids and ids[0] in r.get("tags", []))
+
+
+def test_reduce_tags_candidates_idempotently_and_check_mode_changes_nothing(library):
+    before = (state(library, "radarr"), state(library, "sonarr"))
+    res = reduce(library, check=True, diff=True)
+    assert res.rc == 0, res.stdout[-3000:]
+    task = res.task("Tag the candidates for review")
+    assert task["changed"] and task["added"] == 2
+    assert task["instances"]["radarr"]["tag_created"] is True
+    assert "+ radarr: Dune (id 1)" in res.stdout and "+ radarr: Gigli (id 6)" in res.stdout
+    assert (state(library, "radarr"), state(library, "sonarr")) == before
+
+    res = reduce(library)
+    task = res.task("Tag the candidates for review")
+    assert res.rc == 0 and task["changed"] and task["added"] == 2
+    assert tagged(library, "radarr") == [1, 6] and tagged(library, "sonarr") == []
+    # one tag, created once (POST answered 201); nothing else changed on the movies
+    radarr = state(library, "radarr")
+    assert [t["label"] for t in radarr["tags"]] == ["keep", "4k", "deletion-candidate-80"]
+    for old, new in zip(before[0]["movies"], radarr["movies"]):
+        assert dict(old, tags=None) == dict(new, tags=None)
+    # tag read, tag created, movies read, one editor request
+    assert task["instances"]["radarr"]["requests"] == 4 and task["instances"]["sonarr"]["requests"] == 2
+
+    again = reduce(library)
+    task = again.task("Tag the candidates for review")
+    assert task["changed"] is False and task["instances"]["radarr"]["requests"] == 2
+
+
+def test_reduce_from_a_reviewed_csv_exclusive_and_keep_tag(library):
+    assert analysis(library).rc == 0
+    [report] = reports(library)
+    with open(report) as handle:
+        lines = list(csv.reader(handle))
+    # the reviewer deletes the Gigli row and lowers nothing else
+    reviewed = os.path.join(library["dir"], "reviewed.csv")
+    with open(reviewed, "w", newline="") as handle:
+        csv.writer(handle).writerows([line for line in lines if line[0] != "Gigli"])
+    # Gigli was tagged by an earlier review; The Event carries the tag too but got the keep tag since
+    data = state(library, "radarr")
+    data["tags"].append({"id": 9, "label": "deletion-candidate-80"})
+    for movie in data["movies"]:
+        if movie["id"] == 6:
+            movie["tags"] = [9]
+    with open(os.path.join(library["dir"], "radarr.json"), "w") as handle:
+        json.dump(data, handle)
+
+    res = reduce(library, servarr_reduce_csv=reviewed, servarr_library_score_threshold=50)
+    task = res.task("Tag the candidates for review")
+    assert res.rc == 0, res.stdout[-3000:]
+    assert [e["title"] for e in task["instances"]["radarr"]["add"]] == ["Dune"]
+    assert [e["id"] for e in task["instances"]["radarr"]["remove"]] == [6]
+    assert [e["title"] for e in task["instances"]["sonarr"]["add"]] == ["Lost", "The Event"]
+    assert tagged(library, "radarr") == [1] and tagged(library, "sonarr") == [1, 3]
+    assert reduce(library, servarr_reduce_csv=reviewed, servarr_library_score_threshold=50) \
+        .task("Tag the candidates for review")["changed"] is False
+
+
+def test_reduce_refuses_a_bad_label_and_a_csv_for_another_instance(library):
+    res = reduce(library, servarr_reduce_tag="Deletion Candidate")
+    task = res.task("Tag the candidates for review")
+    assert res.rc != 0 and "lower-case letters, digits and '-'" in task["msg"]
+    bad = os.path.join(library["dir"], "bad.csv")
+    with open(bad, "w") as handle:
+        handle.write("Title,Score,Instance,Id,TMDb\nDune,90,radarr-4k,1,841\n")
+    res = reduce(library, servarr_reduce_csv=bad)
+    assert res.rc != 0 and "radarr-4k" in res.task("Tag the candidates for review")["msg"]
+    assert "deletion-candidate-80" not in [t["label"] for t in state(library, "radarr")["tags"]]
+
+
+def test_killed_analysis_leaves_nothing_and_the_next_run_writes_the_report(library):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from conftest import COLLECTIONS, REPO
+    reports_dir = os.path.join(library["dir"], "state", "reports")
+    os.makedirs(reports_dir)
+    stale = os.path.join(reports_dir, ".library_analysis_2026-01-01.csv.abc123")   # a run killed mid-write
+    with open(stale, "w") as handle:
+        handle.write("Title\n")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    set_faults(library, "jellyfin", {"items_delay_ms": 400})
+    inventory = os.path.join(library["dir"], "kill-inventory.json")
+    host = dict(host_vars(library), ansible_connection="local", ansible_python_interpreter=sys.executable)
+    with open(inventory, "w") as handle:
+        json.dump({"all": {"children": {"servarr": {"hosts": {"lab": host}}}}}, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=os.path.join(library["dir"], "ah"))
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+                             os.path.join(REPO, "playbooks", "library_analysis.yml")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = os.path.join(library["dir"], "analysis.log")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (os.path.exists(log) and "titles read" in open(log).read()):
+        time.sleep(0.05)
+    assert "titles read" in open(log).read()
+    # what systemd does to a unit's processes after its stop timeout: every one of them (Ansible's workers run
+    # in sessions of their own, so the process group is not enough)
+    family = descendants(proc.pid)
+    assert len(family) >= 2
+    for pid in [proc.pid] + family:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    time.sleep(0.5)
+    assert [pid for pid in family if os.path.exists("/proc/%d" % pid) and "Z" not in state_of(pid)] == []
+    assert os.listdir(reports_dir) == [os.path.basename(stale)]
+    set_faults(library, "jellyfin", {})
+    res = analysis(library)
+    task = res.task("Score every movie and series")
+    assert res.rc == 0 and task["changed"]
+    assert [os.path.basename(p) for p in reports(library)] == \
+        ["library_analysis_%s.csv" % datetime.date.today().isoformat()]
+    assert not os.path.exists(stale)
+
+
+def state_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def descendants(root):
+    """Every process below ``root`` (from /proc), whatever its session."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

@@ -1,0 +1,88 @@
+"""Who gains and loses the review tag (pure)."""
+import pytest
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.tag_plan import (
+    TagPlanError, check_label, normalise, plan, read_csv, select)
+
+TAG, KEEP = 7, 1
+
+
+def records():
+    return [{"id": 1, "title": "Dune", "tmdbId": 841, "imdbId": "tt0087182", "tags": []},
+            {"id": 2, "title": "Dune", "tmdbId": 438631, "tags": [TAG]},
+            {"id": 3, "title": "Heat", "tmdbId": 949, "tags": [KEEP, TAG]},
+            {"id": 4, "title": "Cats", "tmdbId": 536869, "tags": [TAG]},
+            {"id": 5, "title": "Hook", "tmdbId": 879, "tags": [KEEP]}]
+
+
+def rows(*specs):
+    return normalise([dict(instance="radarr", id=i, score=s, tmdb_id=t) for i, s, t in specs])
+
+
+@pytest.mark.parametrize("label", ["Deletion", "deletion candidate", "tag_1", "", "é", "a/b"])
+def test_labels_are_checked_locally(label):
+    with pytest.raises(TagPlanError):
+        check_label(label)
+
+
+def test_label_ok():
+    assert check_label("deletion-candidate-80") == "deletion-candidate-80"
+
+
+def test_add_only_what_changes_and_never_the_keep_tag():
+    chosen = select(rows((1, 90, 841), (2, 85, 438631), (5, 99, 879), (9, 99, None)), 80)["radarr"]
+    out = plan(records(), chosen, TAG, KEEP)
+    assert [e["id"] for e in out["add"]] == [1]
+    assert [e["id"] for e in out["unchanged"]] == [2]
+    assert [e["id"] for e in out["kept"]] == [5]
+    assert [e["id"] for e in out["missing"]] == [9]
+    assert out["remove"] == []
+
+
+def test_exclusive_removes_the_unlisted_and_the_kept():
+    out = plan(records(), select(rows((1, 90, 841)), 80)["radarr"], TAG, KEEP, exclusive=True)
+    assert [e["id"] for e in out["add"]] == [1]
+    assert sorted(e["id"] for e in out["remove"]) == [2, 3, 4]
+
+
+def test_below_threshold_and_protected_rows_are_not_selected():
+    listed = rows((1, 79.9, 841)) + normalise([{"instance": "radarr", "id": 4, "score": 95, "protected": True}])
+    assert select(listed, 80) == {}
+
+
+def test_ids_must_match_the_row():
+    out = plan(records(), select(rows((1, 90, 438631)), 80)["radarr"], TAG, KEEP)
+    assert out["add"] == [] and out["mismatch"][0]["reason"] == "tmdbId is 841 in the app, 438631 in the row"
+
+
+def test_absent_listed_or_everything():
+    chosen = select(rows((2, 10, None), (1, 10, None)), 80, ignore_threshold=True)["radarr"]
+    out = plan(records(), chosen, TAG, KEEP, state="absent")
+    assert [e["id"] for e in out["remove"]] == [2] and [e["id"] for e in out["unchanged"]] == [1]
+    out = plan(records(), {}, TAG, KEEP, state="absent", everything=True)
+    assert sorted(e["id"] for e in out["remove"]) == [2, 3, 4]
+    assert plan(records(), {}, None, KEEP, state="absent", everything=True)["remove"] == []
+
+
+def test_a_tag_not_yet_created():
+    out = plan(records(), select(rows((1, 90, 841), (4, 90, None)), 80)["radarr"], None, KEEP, exclusive=True)
+    assert [e["id"] for e in out["add"]] == [1, 4] and out["remove"] == []
+
+
+def test_reviewed_csv(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Title,Type,Quality,Size (GB),Score,Reason,Last Watched,IMDB Rating,Available on Indexers,"
+                    "Instance,Id,TMDb,TVDB,IMDb\n"
+                    "Dune,movie,Bluray-2160p,60.00,80,x,never,4.1,,radarr,1,841,,tt0087182\n"
+                    ",,,,,,,,,,,,,\n"
+                    "Lost,series,,120.00,50,\"a, b\",2023-11-01,8.3,,sonarr,1,,73739,tt0411008\n")
+    found = normalise(read_csv(str(path)), str(path))
+    assert [(r["instance"], r["id"], r["score"], r["tmdb_id"], r["tvdb_id"]) for r in found] == \
+        [("radarr", 1, 80.0, "841", None), ("sonarr", 1, 50.0, None, "73739")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Title,Score\nDune,80\n")
+    with pytest.raises(TagPlanError, match="no column Instance, Id"):
+        read_csv(str(bad))
+    bad.write_text("Instance,Id,Score\nradarr,one,80\n")
+    with pytest.raises(TagPlanError, match="line 2"):
+        normalise(read_csv(str(bad)), str(bad))
