@@ -340,13 +340,15 @@ def sort_items(items):
 
 def totals(items, opts, stats):
     threshold = opts["deletion_score_threshold"]
-    result = {"items": len(items), "candidates": 0, "candidate_bytes": 0, "protected": 0,
+    result = {"items": len(items), "bytes": 0, "candidates": 0, "candidate_bytes": 0, "protected": 0,
               "not_in_jellyfin": 0, "per_instance": {}}
     for name in stats["instances"]:
-        result["per_instance"][name] = {"items": 0, "candidates": 0, "candidate_bytes": 0}
+        result["per_instance"][name] = {"items": 0, "bytes": 0, "candidates": 0, "candidate_bytes": 0}
     for item in items:
         per = result["per_instance"][item["instance"]]
         per["items"] += 1
+        per["bytes"] += item["size"]
+        result["bytes"] += item["size"]
         if item["protected"]:
             result["protected"] += 1
         if not item.get("in_jellyfin"):

@@ -115,11 +115,12 @@ def _figures_seedbox_status(r):
 
 
 def _figures_library_analyze(r):
-    # The analysis (issue 12) returns its rows and totals; read what is there, tolerate what is not.
+    # library_analyze's totals: items, bytes, candidates, candidate_bytes, per_instance {name: {items, bytes,
+    # candidates, candidate_bytes}}; read what is there, tolerate what is not.
     totals = r.get("totals") if isinstance(r.get("totals"), dict) else {}
     candidates = totals.get("candidates", r.get("candidates"))
     figures = {"candidates": _count(candidates)}
-    size = totals.get("bytes", totals.get("candidate_bytes", r.get("candidate_bytes")))
+    size = totals.get("candidate_bytes", r.get("candidate_bytes"))
     if size is not None:
         figures["candidate_bytes"] = _int(size)
     instances = {}
@@ -130,9 +131,8 @@ def _figures_library_analyze(r):
         if isinstance(inst, dict) and inst.get("name"):
             entry = {}
             for key, target in (("library_items", "library_items"), ("items", "library_items"),
-                                ("library_bytes", "library_bytes"), ("size_on_disk", "library_bytes"),
-                                ("candidates", "candidates"), ("bytes", "candidate_bytes"),
-                                ("candidate_bytes", "candidate_bytes")):
+                                ("library_bytes", "library_bytes"), ("bytes", "library_bytes"),
+                                ("candidates", "candidates"), ("candidate_bytes", "candidate_bytes")):
                 if key in inst and target not in entry:
                     entry[target] = _count(inst[key])
             instances[str(inst["name"])] = entry

@@ -307,13 +307,14 @@ totals:
   type: dict
   sample:
     items: 12000
+    bytes: 98956046499840
     candidates: 310
     candidate_bytes: 2199023255552
     protected: 420
     not_in_jellyfin: 12
     per_instance:
-      radarr: {items: 10000, candidates: 250, candidate_bytes: 1649267441664}
-      sonarr: {items: 2000, candidates: 60, candidate_bytes: 549755813888}
+      radarr: {items: 10000, bytes: 65970697666560, candidates: 250, candidate_bytes: 1649267441664}
+      sonarr: {items: 2000, bytes: 32985348833280, candidates: 60, candidate_bytes: 549755813888}
 jellyfin:
   description: What was read from Jellyfin.
   returned: always

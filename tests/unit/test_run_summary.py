@@ -19,6 +19,19 @@ def test_extract_reads_the_documented_keys():
     assert rs.extract("ansible.builtin.debug", {"msg": "x"}) == []
 
 
+def test_library_analysis_figures_come_from_its_documented_totals():
+    totals = {"items": 3, "bytes": 900, "candidates": 1, "candidate_bytes": 500, "protected": 1,
+              "not_in_jellyfin": 0, "per_instance": {"radarr": {"items": 2, "bytes": 700, "candidates": 1,
+                                                                "candidate_bytes": 500},
+                                                     "sonarr": {"items": 1, "bytes": 200, "candidates": 0,
+                                                                "candidate_bytes": 0}}}
+    [r] = rs.extract("mediaops.servarr.library_analyze", {"rows": [], "totals": totals})
+    assert r["figures"]["candidates"] == 1 and r["figures"]["candidate_bytes"] == 500
+    assert r["figures"]["instances"] == {
+        "radarr": {"library_items": 2, "library_bytes": 700, "candidates": 1, "candidate_bytes": 500},
+        "sonarr": {"library_items": 1, "library_bytes": 200, "candidates": 0, "candidate_bytes": 0}}
+
+
 def test_loop_items_are_labelled():
     result = {"results": [{"item": "alpha", "removed": [1], "bytes_freed": 3},
                           {"item": {"name": "beta", "rtorrent_password": "pw"}, "removed": [], "bytes_freed": 0},
