@@ -25,9 +25,9 @@ sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
 import lab  # noqa: E402
 
 sys.path.insert(0, lab.collection_path(tempfile.mkdtemp(prefix="bench-extras-coll-")))
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (  # noqa: E402
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.extras_clean import (  # noqa: E402
     check_roots, default_workers, scan)
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import ExtrasRules  # noqa: E402
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import ExtrasRules  # noqa: E402
 
 
 MB = 1024 * 1024

@@ -95,15 +95,16 @@ def build(n_movies, n_series, episodes_per_series, n_users, seed=7):
 
 
 def clients(urls):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
-    from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import JellyfinClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
     arr = [ArrClient("radarr", "radarr", urls["radarr"], corpus.RADARR_KEY),
            ArrClient("sonarr", "sonarr", urls["sonarr"], corpus.SONARR_KEY)]
     return arr, JellyfinClient(urls["jellyfin"], corpus.JELLYFIN_KEY)
 
 
 def run_ours(urls, trace=False):
-    from ansible_collections.mediaops.servarr.plugins.module_utils import library_run, library_score
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs import library_run
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
     arr, jellyfin = clients(urls)
     opts = library_score.options()
     if trace:

@@ -73,7 +73,7 @@ class DelayProxy(threading.Thread):
 def build_lab(d, n_torrents, n_history):
     os.makedirs(os.path.join(d, "seedbox", "downloads"))
     lab.collection_path(d)
-    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
     ports = dict((k, lab.free_port()) for k in ("scgi", "https", "radarr"))
     lab.make_tls(d)
     lab.write_htdigest(os.path.join(d, "htdigest"), "seeduser", "bench-pass")
@@ -105,10 +105,10 @@ def build_lab(d, n_torrents, n_history):
 
 
 def ours(rt_url, arr_url, ca, root):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
-    from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
-    from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan
-    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import evaluate
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import plan
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
     start = time.perf_counter()
     arr = ArrClient("radarr", "radarr", arr_url, "b" * 32)
     history, pages = arr.history()
@@ -163,10 +163,10 @@ def baseline(rt_url, arr_url, ca, sample):
 
 def history_runs(arr_url, d):
     """(seconds, requests, how) for a first run without state and a repeated run with it."""
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr_history import (
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.arr_history import (
         cache_path, load_cache, read_history, save_cache)
-    from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import evaluate
     instance = {"name": "radarr", "type": "radarr", "url": arr_url}
     path = cache_path(d, "radarr")
     runs = []

@@ -56,7 +56,7 @@ def build(remote):
 def plain_lftp(sftp, known_hosts_file, remote, target, files=6, segments=8):
     """The baseline: lftp's own mirror over the whole folder, settings as the module's."""
     sys.path.insert(0, lab.collection_path(tempfile.mkdtemp(prefix="bench-sync-coll-")))
-    from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpSession
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import LftpSession
 
     class Key:
         def __init__(self, line):

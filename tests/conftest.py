@@ -94,5 +94,5 @@ def run_with_vars(workdir, playbook, host_vars, check=False, diff=False, extra_a
 
 
 def rtorrent(lab):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
     return RTorrentClient(lab["scgi_url"])

@@ -84,8 +84,8 @@ options:
         key: job
 """
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import job_name
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import metrics
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.run_summary import job_name
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.run_recording import RecordingCallback
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import explicit_option, play_host_vars

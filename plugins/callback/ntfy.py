@@ -182,12 +182,12 @@ options:
 
 import time
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import (
     NtfyClient, NtfyError, parse_priority, parse_tags, read_secret_file, redact)
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.run_recording import RecordingCallback
 from ansible_collections.mediaops.servarr.plugins.plugin_utils.callback_vars import (
     explicit_option, play_host_vars, secret_values)
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import compose_message, job_name
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.run_summary import compose_message, job_name
 
 OPTION_NAMES = ("url", "token", "token_file", "username", "password", "password_file", "priority", "tags",
                 "send_on_success", "send_on_error", "send_when_idle", "ca_path", "timeout", "job")

@@ -24,7 +24,7 @@ def rtorrent_argument_spec():
 
 
 def rtorrent_client(module):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
     params = module.params
     return RTorrentClient(params["rtorrent_url"], username=params["rtorrent_username"],
                           password=params["rtorrent_password"], validate_certs=params["rtorrent_validate_certs"],
@@ -34,7 +34,7 @@ def rtorrent_client(module):
 
 def _check_ca_file(path, option):
     """A CA file option that names nothing usable is a configuration error: say which option."""
-    from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
     if path and not os.path.isfile(path):
         raise ServiceError("%s %s does not exist or is not a file" % (option, path))
 
@@ -78,7 +78,7 @@ def arr_instances_spec(required=True):
 
 
 def arr_client(instance):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient, api_key_from_config_xml
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient, api_key_from_config_xml
     key = instance["api_key"] or api_key_from_config_xml(instance["api_key_file"])
     option = "ca_path of instance %s" % instance["name"]
     _check_ca_file(instance["ca_path"], option)
@@ -100,7 +100,7 @@ def jellyfin_argument_spec():
 
 
 def jellyfin_client(module):
-    from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import JellyfinClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
     params = module.params
     _check_ca_file(params["jellyfin_ca_path"], "jellyfin_ca_path")
     client = JellyfinClient(params["jellyfin_url"], params["jellyfin_api_key"],
@@ -123,8 +123,8 @@ def prowlarr_argument_spec():
 
 def prowlarr_client(module, min_interval=2.0):
     """The Prowlarr client, or None when ``prowlarr_url`` is not set."""
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import api_key_from_config_xml
-    from ansible_collections.mediaops.servarr.plugins.module_utils.prowlarr import ProwlarrClient, ProwlarrError
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import api_key_from_config_xml
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import ProwlarrClient, ProwlarrError
     params = module.params
     if not params["prowlarr_url"]:
         return None

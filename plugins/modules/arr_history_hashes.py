@@ -259,11 +259,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.arr_history import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.arr_history import (
     cache_path, load_cache, read_history, save_cache)
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import evaluate
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import evaluate
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, StateError, ensure_folder)
 

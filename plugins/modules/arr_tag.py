@@ -171,8 +171,8 @@ removed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.tag_plan import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import (
     TagPlanError, check_label, normalise, plan, read_csv, select)
 
 

@@ -209,9 +209,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     arr_client, arr_instances_spec, jellyfin_argument_spec, jellyfin_client)
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_feed import advance, new_records
-from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import import_folder, map_path, plan_refresh
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_feed import advance, new_records
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import import_folder, map_path, plan_refresh
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, StateError, ensure_folder, load, save)
 

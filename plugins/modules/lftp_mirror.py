@@ -398,14 +398,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     rtorrent_argument_spec, rtorrent_client, sftp_argument_spec, sftp_connection_args)
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, dry_run_counts, sweep_stale
-from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline, Stopped
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import LftpError, dry_run_counts, sweep_stale
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Lifeline, Stopped
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.mirror import (
     Sync, already_in, append_log, check_folders, parse_rate)
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import (
     Item, connection_plan, select, waiting_for_rtorrent)
-from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, check_key_file, connect, list_items
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, check_key_file, connect, list_items
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock, StateError, load
 
 

@@ -355,12 +355,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import library_score
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     arr_client, arr_instances_spec, jellyfin_argument_spec, jellyfin_client, prowlarr_argument_spec,
     prowlarr_client)
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.library_run import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.library_run import (
     analyze, csv_text, report_path, row, totals, write_atomic)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, StateError, ensure_folder, load, save)

@@ -160,7 +160,7 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import (
     MESSAGE_LIMIT, NtfyClient, NtfyError, build_payload, read_secret_file, split_topic_url)
 
 

@@ -420,12 +420,12 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     rtorrent_argument_spec, rtorrent_client, sftp_argument_spec, sftp_connection_args)
-from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import (
     LocalRemover, RemovalError, SftpRemover)
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import HASH_RE
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import plan, result_entry, used_bytes
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import HASH_RE
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import plan, result_entry, used_bytes
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import (
     Journal, JournalError, PurgeStopped, StopRequest, execute, resume)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)

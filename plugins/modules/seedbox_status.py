@@ -107,8 +107,8 @@ torrents:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import rtorrent_argument_spec, rtorrent_client
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.seedbox_status import read_torrents, summarize
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.seedbox_status import read_torrents, summarize
 
 
 def main():

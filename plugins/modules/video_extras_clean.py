@@ -328,10 +328,10 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.extras_clean import (
     CleanError, Journal, check_recycle_dir, check_roots, default_workers, expired_in_recycle, finish_interrupted,
     new_report, purge_recycle, remove, scan)
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import (
     VIDEO_EXTENSIONS, ExtrasRules, RulesError)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)

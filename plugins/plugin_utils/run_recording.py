@@ -15,7 +15,7 @@ import time
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.run_summary import RunRecorder, task_label
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.run_summary import RunRecorder, task_label
 
 
 class RecordingCallback(CallbackBase):

@@ -20,7 +20,7 @@ RUNNER = r"""
 import json, os, signal, sys
 sys.path.insert(0, sys.argv[2])
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.mediaops.servarr.plugins.module_utils import rtorrent
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients import rtorrent
 erase = rtorrent.RTorrentClient.erase
 
 def erase_then_die(self, torrent_hash):

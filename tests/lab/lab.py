@@ -223,7 +223,7 @@ def start(d):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.join(d, "seedbox", "downloads"))
     collection_path(d)
-    from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
 
     ports = dict((name, free_port()) for name in ("scgi", "https", "ssh", "radarr", "sonarr", "jellyfin"))
     password = "digest-" + hashlib.sha1(os.urandom(8)).hexdigest()[:12]

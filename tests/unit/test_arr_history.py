@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.arr_history import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.arr_history import (
     PROBE_SIZE, cache_path, load_cache, read_history, save_cache)
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import digest
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import digest
 
 INSTANCE = {"name": "radarr", "type": "radarr", "url": "http://127.0.0.1:7878/"}
 

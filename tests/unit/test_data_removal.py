@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import LocalRemover, RemovalError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import LocalRemover, RemovalError
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ import os
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import extras_clean
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_clean import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import extras_clean
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.extras_clean import (
     CleanError, Journal, check_roots, finish_interrupted, new_report, remove, scan)
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import ExtrasRules
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import ExtrasRules
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
 
 RULES = ExtrasRules(min_video_size=500 * 1024 * 1024)

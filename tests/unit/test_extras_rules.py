@@ -1,7 +1,7 @@
 """Jellyfin's extras rules and the protections, decided without touching a file system."""
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import (
     RULE_SAMPLE_SIZE, ExtrasRules, RulesError, is_episode)
 
 MB = 1024 * 1024

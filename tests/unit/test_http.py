@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import (
     DigestState, HttpClient, ServiceError, parse_challenge)
 
 
@@ -114,7 +114,7 @@ def _serve(handler, tls_dir=None):
 
 
 def test_a_failing_page_is_named_and_the_retries_said():
-    from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient
     server = _serve(_Status)
     try:
         client = ArrClient("radarr", "radarr", "http://127.0.0.1:%d" % server.server_port, "k", backoff=0.0)
@@ -135,7 +135,7 @@ def tls_dir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("make, option", [
-    (lambda url, ca: __import__("ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent",
+    (lambda url, ca: __import__("ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent",
                                 fromlist=["x"]).RTorrentClient(url, ca_path=ca).call("system.client_version"),
      "rtorrent_ca_path"),
     (lambda url, ca: HttpClient(url, "Jellyfin", ca_path=ca, ca_option="jellyfin_ca_path").request("GET", "/"),

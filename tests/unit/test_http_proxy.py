@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentClient
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
 
 
 class TinyProxy(socketserver.ThreadingTCPServer):

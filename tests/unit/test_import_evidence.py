@@ -1,4 +1,4 @@
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import (
     evaluate, normalize_hash, parse_date)
 
 H1 = "A" * 40

@@ -7,8 +7,8 @@ import urllib.request
 import pytest
 
 import jellyfin_double
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_feed import advance, new_records
-from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_feed import advance, new_records
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import (
     JellyfinClient, JellyfinError, import_folder, map_path, plan_refresh)
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -13,9 +13,9 @@ import arr_double
 import jellyfin_double
 import library_corpus
 import prowlarr_double
-from ansible_collections.mediaops.servarr.plugins.module_utils.arr import ArrClient, ArrError
-from ansible_collections.mediaops.servarr.plugins.module_utils.jellyfin import JellyfinClient
-from ansible_collections.mediaops.servarr.plugins.module_utils.prowlarr import ProwlarrClient, ProwlarrError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient, ArrError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import ProwlarrClient, ProwlarrError
 
 FILES = {"radarr": "radarr-v3-openapi.json", "sonarr": "sonarr-v4-openapi.json"}
 KEYS = {"radarr": library_corpus.RADARR_KEY, "sonarr": library_corpus.SONARR_KEY}

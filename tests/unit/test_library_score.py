@@ -3,7 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import library_run, library_score as ls
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import library_run
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score as ls
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 OPTS = ls.options()

@@ -8,7 +8,7 @@ import threading
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import metrics
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import metrics
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError
 
 

@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.mirror import (
     already_in, check_folders, local_files, parse_rate, rename_noreplace, was_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import RunLock
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import Item
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import Item
 
 
 def test_the_lock_keeps_a_second_run_out_and_check_mode_only_probes(tmp_path):

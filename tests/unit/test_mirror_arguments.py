@@ -34,7 +34,7 @@ def run_module(values, monkeypatch):
     """Run lftp_mirror.main(); returns its JSON result (it must end before any network use)."""
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    import ansible_collections.mediaops.servarr.plugins.module_utils.ssh as ssh_mod
+    import ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh as ssh_mod
 
     def no_network(*a, **k):
         raise AssertionError("the arguments should have been refused before connecting")

@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import lifeline as lifeline_mod
-from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import lifeline as lifeline_mod
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import (
     KeyInMemory, LftpSession, session_prefix, sweep_stale)
-from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import (
     Lifeline, Stopped, ancestors_to_watch, is_ansible_controller)
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror import RateShare, disk_bytes
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import connection_plan
-from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, check_key_file, network_reason
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.mirror import RateShare, disk_bytes
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import connection_plan
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, check_key_file, network_reason
 
 
 def gone(pid, timeout=5.0):
@@ -35,7 +35,7 @@ def gone(pid, timeout=5.0):
 def test_a_child_dies_with_the_process_that_started_it_even_by_sigkill(tmp_path):
     """A parent started with Lifeline.popen a sleep, and is SIGKILLed: the sleep must end too."""
     script = ("import sys, time; sys.path[:0] = sys.argv[2:]\n"
-              "from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline\n"
+              "from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Lifeline\n"
               "p = Lifeline().popen(['sleep', '60'])\n"
               "open(sys.argv[1], 'w').write(str(p.pid)); time.sleep(60)\n")
     pidfile = str(tmp_path / "child.pid")
@@ -80,7 +80,7 @@ def test_a_signal_stops_the_run_kills_children_and_starts_no_new_one():
 def test_the_end_of_the_controller_ancestor_stops_the_run(tmp_path):
     """ansible-playbook (here a process named so) ends and nothing signals the module: the watch notices."""
     script = ("import sys, time; sys.path[:0] = sys.argv[2:]\n"
-              "from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline\n"
+              "from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Lifeline\n"
               "life = Lifeline(poll_interval=0.05).install()\n"
               "deadline = time.time() + 20\n"
               "while not life.stopped and time.time() < deadline: time.sleep(0.02)\n"
@@ -265,7 +265,7 @@ def test_network_errors_read_plainly():
 def test_a_closed_result_pipe_stops_the_run(tmp_path):
     """Over SSH without a tty, a lost controller only shows as a stdout pipe nobody reads any more."""
     script = ("import sys, time; sys.path[:0] = sys.argv[2:]\n"
-              "from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Lifeline\n"
+              "from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Lifeline\n"
               "life = Lifeline(poll_interval=0.05).install()\n"
               "deadline = time.time() + 20\n"
               "while not life.stopped and time.time() < deadline: time.sleep(0.02)\n"

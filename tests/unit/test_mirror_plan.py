@@ -3,8 +3,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, LftpSession, quote
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import LftpError, LftpSession, quote
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import (
     Item, check_staged, select, waiting_for_rtorrent)
 
 NOW = 1_800_000_000

@@ -5,8 +5,8 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import ntfy
-from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import NtfyClient, NtfyError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients import ntfy
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import NtfyClient, NtfyError
 from ntfy_double import NtfyDouble
 
 

@@ -114,7 +114,7 @@ def test_history_check_mode_writes_no_state(tmp_path, capsys):
 
 
 def test_history_state_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path, capsys, monkeypatch):
-    from ansible_collections.mediaops.servarr.plugins.module_utils import arr
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients import arr
     monkeypatch.setattr(arr.ArrClient, "history", lambda self, page_size=1000: ([], 1))
     monkeypatch.setattr(arr.ArrClient, "queue", lambda self, page_size=1000: ([], 1))
     result = run(arr_history_hashes, {"instances": instances("radarr"),

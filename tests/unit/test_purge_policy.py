@@ -1,4 +1,4 @@
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import (
     GB, plan, under_root, used_bytes)
 
 NOW = 1_800_000_000

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import RemovalError
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import RemovalError
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import (
     Journal, JournalError, PurgeStopped, execute, resume)
 
 
@@ -196,7 +196,7 @@ def test_the_intent_carries_what_the_next_run_needs(tmp_path):
 def test_a_stop_signal_lets_the_torrent_in_hand_finish_and_starts_no_other():
     import os
     import signal
-    from ansible_collections.mediaops.servarr.plugins.module_utils.purge_run import StopRequest
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import StopRequest
 
     class SignalledRemover(FakeRemover):
         def remove(self, paths, data_path):

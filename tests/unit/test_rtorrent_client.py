@@ -2,7 +2,7 @@ import xmlrpc.client
 
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import rtorrent as rt
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients import rtorrent as rt
 
 
 class FakeTransport:

@@ -1,5 +1,6 @@
 """What the callbacks read from module results: documented RETURN keys, no_log never read, messages."""
-from ansible_collections.mediaops.servarr.plugins.module_utils import ntfy, run_summary as rs
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients import ntfy
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import run_summary as rs
 
 
 def test_extract_reads_the_documented_keys():

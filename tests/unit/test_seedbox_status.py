@@ -1,5 +1,5 @@
 """seedbox_status: capacity with and without a quota, states, shared data counted once; against the real rTorrent."""
-from ansible_collections.mediaops.servarr.plugins.module_utils.seedbox_status import read_torrents, summarize
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.seedbox_status import read_torrents, summarize
 from conftest import rtorrent
 
 GB = 10 ** 9

@@ -1,7 +1,7 @@
 """Who gains and loses the review tag (pure)."""
 import pytest
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.tag_plan import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import (
     TagPlanError, check_label, normalise, plan, read_csv, select)
 
 TAG, KEEP = 7, 1

@@ -17,7 +17,7 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 
 MOVIE_CATEGORY = 2000
 TV_CATEGORY = 5000

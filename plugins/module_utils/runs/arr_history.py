@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import digest
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import digest
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
 
 CACHE_VERSION = 1

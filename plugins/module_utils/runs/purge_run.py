@@ -20,9 +20,9 @@ import signal
 import tempfile
 import time
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.data_removal import RemovalError
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import under_root
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import RemovalError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import under_root
 
 
 class JournalError(Exception):

@@ -14,7 +14,7 @@ __metaclass__ = type
 import json
 import posixpath
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 
 
 class JellyfinError(ServiceError):

@@ -23,9 +23,9 @@ import os
 import tempfile
 import time
 
-from ansible_collections.mediaops.servarr.plugins.module_utils import library_score
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.prowlarr import usable_releases
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import usable_releases
 
 CSV_COLUMNS = ("Title", "Type", "Quality", "Size (GB)", "Score", "Reason", "Last Watched", "IMDB Rating",
                "Available on Indexers", "Instance", "Id", "TMDb", "TVDB", "IMDb")

@@ -29,7 +29,7 @@ import signal
 import stat
 import time
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.extras_rules import split_ext
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import split_ext
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
 
 

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.ntfy import shorten_line
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import shorten_line
 
 # Modules whose results this file reads, by short name.
 KNOWN_MODULES = ("lftp_mirror", "rtorrent_purge", "arr_history_hashes", "video_extras_clean", "jellyfin_refresh",

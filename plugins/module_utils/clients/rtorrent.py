@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover
     xmlrpc_client = None
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 
 # rTorrent's default network.xmlrpc.size_limit is 512 KiB; stay well under it.
 MAX_REQUEST_BYTES = 256 * 1024

@@ -14,7 +14,7 @@ import json
 import os
 from xml.etree import ElementTree
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 
 EVENT_GRABBED = 1
 EVENT_IMPORTED = 3

@@ -19,8 +19,8 @@ import os
 import posixpath
 import stat
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.purge_policy import under_root
-from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, connect
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import under_root
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, connect
 
 
 class RemovalError(Exception):

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.rtorrent import RTorrentError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentError
 
 FIELDS = (("hash", "d.hash="), ("name", "d.name="), ("directory", "d.directory="),
           ("is_multi_file", "d.is_multi_file="), ("size_bytes", "d.size_bytes="), ("complete", "d.complete="),

@@ -22,11 +22,11 @@ try:
 except ImportError:  # pragma: no cover (Python 2 is not supported by the module; keeps the import harmless)
     import Queue as queue
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.lftp import LftpError, LftpSession
-from ansible_collections.mediaops.servarr.plugins.module_utils.lifeline import Stopped
-from ansible_collections.mediaops.servarr.plugins.module_utils.mirror_plan import (
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import LftpError, LftpSession
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Stopped
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import (
     LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
-from ansible_collections.mediaops.servarr.plugins.module_utils.ssh import SshError, remote_sha256
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, remote_sha256
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
 
 

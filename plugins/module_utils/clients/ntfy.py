@@ -21,7 +21,7 @@ import base64
 import json
 import re
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 
 try:
     from urllib.parse import urlsplit, urlunsplit

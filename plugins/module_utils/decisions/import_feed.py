@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.import_evidence import parse_date
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import parse_date
 
 
 def new_records(records, entry):
