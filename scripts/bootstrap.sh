@@ -5,7 +5,7 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SERVARR_VENV:-$HOME/.cache/mediaops-servarr/venv}"
-PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck)
+PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck debootstrap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
