@@ -80,10 +80,19 @@ def compare(root, path):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
+# What a container runtime gives an LXC and a bare chroot lacks: /proc and a devpts (lftp's ssh needs a
+# pseudo-terminal). Mounted in a private mount namespace of the command only: gone when it ends, never on the
+# test machine.
+LXC_MOUNTS = ('mount -t proc proc "$0/proc" && '
+              'mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$0/dev/pts" && '
+              'mount --bind "$0/dev/pts/ptmx" "$0/dev/ptmx" && exec chroot "$0" "$@"')
+
+
 def chroot(root, argv, timeout=900, env=None, **kw):
     base = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
     base.update(env or {})
-    return subprocess.run(["chroot", root] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    cmd = ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", LXC_MOUNTS, root] + argv
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=timeout, env=base, check=False, **kw)
 
 
@@ -407,6 +416,7 @@ ALLOWED_NEW = (  # written by Debian's packaging when the role installed its pac
     "var/lib/dpkg", "var/lib/apt", "var/cache/apt", "var/log/apt", "var/log/dpkg.log", "var/cache/debconf",
     "var/cache/ldconfig", "etc/ld.so.cache", "var/lib/systemd/deb-systemd-helper-enabled", "var/lib/ucf",
     "etc/alternatives", "var/log/alternatives.log", "var/lib/logrotate", "var/lib/systemd/timers",
+    "etc/ssl/certs", "etc/ca-certificates.conf",  # update-ca-certificates
 )
 
 
