@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Checks of the automation role on the molecule test root (run on the test machine, looking into ROOT and
 running commands inside it with chroot).
 
@@ -215,7 +214,7 @@ def installed(root, lab_json, scheduler):
                  if line.strip() and not line.startswith("#")]
         check(len(lines) == len(SCHEDULED), "%d cron lines" % len(lines))
         for job, (dummy, cron) in SCHEDULED.items():
-            line = [entry for entry in lines if " servarr-cron %s " % job in entry]
+            line = [entry for entry in lines if "/servarr-cron %s " % job in entry]
             check(len(line) == 1 and line[0].startswith(cron + " root /usr/local/lib/mediaops-servarr/servarr-cron "),
                   "cron line of %s: %s" % (job, line))
         mode, uid, dummy = mode_owner(root, "etc/cron.d/mediaops-servarr")
@@ -341,7 +340,7 @@ def run_unit(root, job, uid, gid, secrets, expect=0, expect_lock=False):
 def run_cron(root, job, secrets, expect=0, expect_lock=False):
     """The job's exact cron command, as cron runs it: as root, with cron's small environment, through /bin/sh."""
     line = [entry for entry in read(root, "etc/cron.d/mediaops-servarr").splitlines()
-            if " servarr-cron %s " % job in entry and not entry.startswith("#")][0]
+            if "/servarr-cron %s " % job in entry and not entry.startswith("#")][0]
     command = line.split(None, 6)[6]
     started = time.time()
     proc = chroot(root, ["/bin/sh", "-c", command], env={"HOME": "/root", "SHELL": "/bin/sh", "LOGNAME": "root"})
@@ -416,7 +415,8 @@ ALLOWED_NEW = (  # written by Debian's packaging when the role installed its pac
     "var/lib/dpkg", "var/lib/apt", "var/cache/apt", "var/log/apt", "var/log/dpkg.log", "var/cache/debconf",
     "var/cache/ldconfig", "etc/ld.so.cache", "var/lib/systemd/deb-systemd-helper-enabled", "var/lib/ucf",
     "etc/alternatives", "var/log/alternatives.log", "var/lib/logrotate", "var/lib/systemd/timers",
-    "etc/ssl/certs", "etc/ca-certificates.conf",  # update-ca-certificates
+    "etc/ssl/certs", "etc/ca-certificates.conf", "usr/local/share/ca-certificates",  # ca-certificates
+    "etc/hosts", "etc/networks",  # netbase
 )
 
 
@@ -425,6 +425,8 @@ def dpkg_paths(root):
     for name in glob.glob(os.path.join(root, "var/lib/dpkg/info/*.list")):
         with open(name, errors="replace") as handle:
             owned.update(line.strip().lstrip("/") for line in handle if line.strip() not in ("", "/."))
+    # Debian 12 merges /usr: a package lists /lib/x, the file is /usr/lib/x
+    owned.update("usr/" + p for p in list(owned) if p.split("/")[0] in ("bin", "sbin", "lib", "lib32", "lib64"))
     return owned
 
 
