@@ -79,10 +79,10 @@ def compare(root, path):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
-# What a container runtime gives an LXC and a bare chroot lacks: /proc and a devpts (lftp's ssh needs a
-# pseudo-terminal). Mounted in a private mount namespace of the command only: gone when it ends, never on the
-# test machine.
-LXC_MOUNTS = ('mount -t proc proc "$0/proc" && '
+# What a container runtime gives an LXC and a bare chroot lacks: a root that is a mount point (servarr-cron's
+# unshare --propagation private needs one), /proc and a devpts (lftp's ssh needs a pseudo-terminal). Mounted in a
+# private mount namespace of the command only: gone when it ends, never on the test machine.
+LXC_MOUNTS = ('mount --bind "$0" "$0" && mount -t proc proc "$0/proc" && '
               'mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$0/dev/pts" && '
               'mount --bind "$0/dev/pts/ptmx" "$0/dev/ptmx" && exec chroot "$0" "$@"')
 
@@ -349,7 +349,11 @@ def run_cron(root, job, secrets, expect=0, expect_lock=False):
 
 def judge(root, job, what, proc, secrets, expect, expect_lock, seconds):
     out = proc.stdout + proc.stderr
-    log = read(root, "var/log/servarr/%s.log" % job)
+    try:
+        log = read(root, "var/log/servarr/%s.log" % job)
+    except OSError:
+        log = ""
+        print("no log of %s; rc %d; output:\n%s" % (job, proc.returncode, out[-3000:]))
     runs = re.split(r"(?m)^(?=\S+ \S+ servarr-job\[\d+\] %s: (?:DRY RUN|REAL RUN))" % job, log)
     last = runs[-1]
     if expect_lock:
