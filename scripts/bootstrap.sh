@@ -15,7 +15,7 @@ if [ "${1:-}" = "--min" ]; then
   REQUIREMENTS="$REPO/tests/requirements-min.txt"
   CHECK_IMPORT="import ansible, paramiko, pytest"
 fi
-PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck)
+PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck debootstrap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
