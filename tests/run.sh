@@ -13,7 +13,7 @@ echo "== pytest: unit and integration (lab of real services)"
 cd "$REPO"
 python -m pytest -p no:cacheprovider -q tests/unit tests/integration
 
-echo "== molecule: the automation role on a throw-away Debian 12 root (debootstrap, chroot), systemd timers and cron"
+echo "== molecule: the servarr role on a throw-away Debian 12 root (debootstrap, chroot), systemd timers and cron"
 # A throw-away ANSIBLE_HOME: molecule installs the collection there, where it cannot shadow this tree later.
 started=$(date +%s)
 for scenario in default cron; do

@@ -1,4 +1,4 @@
-"""The automation role documents every variable: its argument spec names exactly the variables of its defaults,
+"""The servarr role documents every variable: its argument spec names exactly the variables of its defaults,
 and `ansible-doc -t role` renders them."""
 import os
 import subprocess
@@ -8,7 +8,7 @@ import yaml
 
 from conftest import COLLECTIONS, REPO
 
-ROLE = os.path.join(REPO, "roles", "automation")
+ROLE = os.path.join(REPO, "roles", "servarr")
 
 
 def load(*parts):
@@ -28,7 +28,7 @@ def test_argument_spec_covers_every_default():
 def test_ansible_doc_renders_the_role(tmp_path):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=str(tmp_path), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "role",
-                           "mediaops.servarr.automation"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           "mediaops.servarr.servarr"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     for name in load("defaults", "main.yml"):

@@ -1,4 +1,4 @@
-"""Checks of the automation role on the molecule test root (run on the test machine, looking into ROOT and
+"""Checks of the servarr role on the molecule test root (run on the test machine, looking into ROOT and
 running commands inside it with chroot).
 
 verify_root.py snapshot ROOT FILE              list every path of ROOT (type, mode, owner, size, time)

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 DOCUMENTATION = """
 name: servarr_chroot
-short_description: Run tasks inside a folder with chroot (tests of the automation role only)
+short_description: Run tasks inside a folder with chroot (tests of the servarr role only)
 description:
   - Runs commands with C(chroot ROOT /bin/sh -c) and copies files with C(dd) inside the root.
 author: mediaops.servarr contributors
