@@ -61,22 +61,39 @@ def load(path, default=None):
     return data
 
 
-def save(path, data):
+def fsync_folder(folder):
+    """Make a rename or a new file in ``folder`` survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path, text, mode=0o600):
+    """Replace ``path`` with ``text`` so that a reader (or a run killed half-way) only ever sees the old file or
+    the new one: a temporary file in the same folder, fsync, chmod ``mode``, rename, fsync of the folder."""
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise StateError("folder of state file %s does not exist" % path)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    fsync_folder(folder)
+
+
+def save(path, data):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise StateError("folder of state file %s does not exist" % path)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 class RunLock:

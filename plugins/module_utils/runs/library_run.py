@@ -20,9 +20,9 @@ import csv
 import gc
 import io
 import os
-import tempfile
 import time
 
+from ansible_collections.mediaops.servarr.plugins.module_utils import state_file
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import usable_releases
@@ -405,20 +405,8 @@ def write_atomic(path, text, mode=0o640):
                 return False
     except (OSError, UnicodeDecodeError):
         pass
-    folder = os.path.dirname(os.path.abspath(path))
-    remove_leftovers(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    remove_leftovers(os.path.dirname(os.path.abspath(path)))
+    state_file.write_atomic(path, text, mode)
     return True
 
 

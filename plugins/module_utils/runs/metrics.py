@@ -21,11 +21,10 @@ import copy
 import fcntl
 import json
 import os
-import tempfile
 import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
-    StateError, ensure_folder, load)
+    StateError, ensure_folder, load, write_atomic)
 
 STATE_NAME = "metrics.state.json"
 LOCK_NAME = ".metrics.lock"
@@ -249,19 +248,7 @@ def prometheus_text(state):
 
 def atomic_write(path, text, mode=0o644):
     """Replace ``path`` by a temporary file in the same folder (fsync, chmod, rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text, mode)
 
 
 class MetricsLock:

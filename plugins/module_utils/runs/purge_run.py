@@ -17,12 +17,12 @@ import json
 import os
 import posixpath
 import signal
-import tempfile
 import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import RemovalError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import under_root
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import fsync_folder, write_atomic
 
 
 class JournalError(Exception):
@@ -88,20 +88,7 @@ class Journal:
         """Rewrite the journal atomically with only the records ``keep`` (the unfinished ones)."""
         if not self.path:
             return
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(self.path), dir=folder)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                for record in keep:
-                    handle.write(json.dumps(record, sort_keys=True) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(folder)
+        write_atomic(self.path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in keep))
 
     def write(self, record):
         if not self.path:
@@ -122,7 +109,7 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
         if new:   # the file's name must survive a crash too
-            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+            fsync_folder(os.path.dirname(os.path.abspath(self.path)))
 
 
 def _parse(line):
@@ -133,14 +120,6 @@ def _parse(line):
     if not isinstance(record, dict) or not isinstance(record.get("hash"), str) or "event" not in record:
         return None
     return record
-
-
-def _fsync_dir(folder):
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class StopRequest:
