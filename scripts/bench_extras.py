@@ -4,7 +4,7 @@ Builds a library of empty and sparse files shaped like a real one (movie folders
 subtitles, some trailers and Featurettes folders; series with seasons of episodes, .nfo and thumbnails),
 warms the page cache, then times, alternately and --repeat times each:
   * baseline: `find ROOT -type f > /dev/null` (a new process, as a shell would run it);
-  * ours: video_extras_clean's scan (module_utils.extras_clean.scan with Jellyfin's rules), in-process, with
+  * ours: video_extras_clean's scan (module_utils.runs.extras_clean.scan with Jellyfin's rules), in-process, with
     the module's default number of scan workers (and, for information, with one process).
 Prints the medians and the ratio ours / baseline (the target is at most 1.5).
 

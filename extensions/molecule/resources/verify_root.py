@@ -263,8 +263,9 @@ def installed(root, lab_json, scheduler):
     proc = chroot(root, [venv + "/bin/python", "-c",
                          "import sys; sys.path.insert(0, '/opt/mediaops-servarr/collections'); "
                          "import ansible, paramiko; "
-                         "from ansible_collections.mediaops.servarr.plugins.module_utils import rtorrent, mirror, "
-                         "extras_clean, jellyfin; print(ansible.__version__)"])
+                         "from ansible_collections.mediaops.servarr.plugins.module_utils.clients import rtorrent, jellyfin; "
+                         "from ansible_collections.mediaops.servarr.plugins.module_utils.runs import mirror, extras_clean; "
+                         "print(ansible.__version__)"])
     check(proc.returncode == 0, "the collection's code imports in the venv (ansible-core %s) %s"
           % (proc.stdout.strip(), proc.stderr.strip()[-300:]))
     proc = chroot(root, [venv + "/bin/ansible-doc", "-t", "module", "mediaops.servarr.lftp_mirror"],
