@@ -87,6 +87,13 @@ EXAMPLES = r"""
 - name: Show how many are safe to purge
   ansible.builtin.debug:
     msg: "{{ imported.imported_hashes | length }} imported, {{ imported.queued_hashes | length }} still queued"
+
+- name: Keep the history state elsewhere, and return the evidence for every hash (large on years of history)
+  mediaops.servarr.arr_history_hashes:
+    instances:
+      - {name: radarr, type: radarr, url: "http://127.0.0.1:7878", api_key_file: /opt/arr-stack/radarr/config.xml}
+    state_dir: /srv/servarr/state
+    verbose_results: true
 """
 
 RETURN = r"""
