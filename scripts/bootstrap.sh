@@ -5,6 +5,9 @@
 #   --min: build (or reuse) instead the second venv with the LOWEST ansible-core the collection claims
 #          (tests/requirements-min.txt, $SERVARR_VENV_MIN, default ~/.cache/mediaops-servarr/venv-min) and print
 #          its path last; tests/run.sh runs sanity compile/import and a playbook against the lab with it.
+#   --max: the same for the NEWEST ansible-core (tests/requirements-max.txt, on Python 3.12 as 2.20+ require:
+#          $SERVARR_PYTHON_MAX, else python3.12 from PATH or pyenv; $SERVARR_VENV_MAX, default .../venv-max).
+#   --importer: Galaxy's importer (tests/requirements-importer.txt, $SERVARR_VENV_IMPORTER, default .../venv-importer).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SERVARR_VENV:-$HOME/.cache/mediaops-servarr/venv}"
@@ -14,7 +17,28 @@ if [ "${1:-}" = "--min" ]; then
   VENV="${SERVARR_VENV_MIN:-$HOME/.cache/mediaops-servarr/venv-min}"
   REQUIREMENTS="$REPO/tests/requirements-min.txt"
   CHECK_IMPORT="import ansible, paramiko, pytest"
+elif [ "${1:-}" = "--max" ]; then
+  VENV="${SERVARR_VENV_MAX:-$HOME/.cache/mediaops-servarr/venv-max}"
+  REQUIREMENTS="$REPO/tests/requirements-max.txt"
+  CHECK_IMPORT="import ansible, paramiko, pytest, jsonschema"
+  PYTHON="${SERVARR_PYTHON_MAX:-}"
+  if [ -z "$PYTHON" ]; then
+    for candidate in "$(command -v python3.12 || true)" "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do
+      if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+        PYTHON="$candidate"; break
+      fi
+    done
+  fi
+  if [ -z "$PYTHON" ]; then
+    echo "bootstrap: --max needs Python 3.12 (set SERVARR_PYTHON_MAX)" >&2
+    exit 1
+  fi
+elif [ "${1:-}" = "--importer" ]; then
+  VENV="${SERVARR_VENV_IMPORTER:-$HOME/.cache/mediaops-servarr/venv-importer}"
+  REQUIREMENTS="$REPO/tests/requirements-importer.txt"
+  CHECK_IMPORT="import galaxy_importer"
 fi
+PYTHON="${PYTHON:-python3}"
 PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck debootstrap)
 
 missing=()
@@ -33,7 +57,7 @@ want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: creating $VENV" >&2
   rm -rf "$VENV"
-  python3 -m venv "$VENV" >&2
+  "$PYTHON" -m venv "$VENV" >&2
   # (the grep drops pip's warnings about this machine's unused local index folders)
   "$VENV/bin/pip" install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
   "$VENV/bin/pip" install -q -r "$REQUIREMENTS" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2

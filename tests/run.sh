@@ -46,4 +46,34 @@ start=$SECONDS
    | { grep -v -E "^WARNING: Location|^(Looking in|Collecting|  Downloading|Installing collected|Successfully installed|Requirement already|Processing|Using cached)" || true; })
 "$VENV_MIN/bin/python" -m pytest -p no:cacheprovider -q tests/integration/test_site.py
 echo "(ansible-core $MIN_VERSION step: $((SECONDS - start)) s)"
+# ... and the newest (bootstrap.sh --max: Python 3.12, the newest ansible-core release): every sanity test, and
+# the same playbook against the lab.
+VENV_MAX="$("$REPO/scripts/bootstrap.sh" --max | tail -n 1)"
+MAX_VERSION="$("$VENV_MAX/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
+echo "== newest claimed ansible-core ($MAX_VERSION): ansible-test sanity, site.yml --check against the lab"
+start=$SECONDS
+(cd "$COLL" && "$VENV_MAX/bin/ansible-test" sanity \
+   --python "$("$VENV_MAX/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no 2>&1 \
+   | { grep -v -E "^WARNING: Location|^(Looking in|Collecting|  Downloading|Installing collected|Successfully installed|Requirement already|Processing|Using cached)" || true; })
+"$VENV_MAX/bin/python" -m pytest -p no:cacheprovider -q tests/integration/test_site.py
+echo "(ansible-core $MAX_VERSION step: $((SECONDS - start)) s)"
+
+echo "== Galaxy's importer on the artifact ansible-galaxy builds"
+# galaxy-importer as Galaxy runs it, but for its ansible-test step, which needs a container engine: the
+# sanity steps above are that test, on the oldest and newest ansible-core. Any ERROR or WARNING fails.
+VENV_IMPORTER="$("$REPO/scripts/bootstrap.sh" --importer | tail -n 1)"
+BUILD="$WORK/build"
+mkdir -p "$BUILD"
+ansible-galaxy collection build --output-path "$BUILD" "$COLL" >/dev/null
+printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' > "$BUILD/importer.cfg"
+if ! (cd "$BUILD" && PATH="$VENV_IMPORTER/bin:$PATH" GALAXY_IMPORTER_CONFIG="$BUILD/importer.cfg" \
+      "$VENV_IMPORTER/bin/python" -m galaxy_importer.main "$BUILD"/mediaops-servarr-*.tar.gz >"$BUILD/importer.log" 2>&1); then
+  cat "$BUILD/importer.log" >&2
+  exit 1
+fi
+if grep -E "ERROR|WARNING" "$BUILD/importer.log"; then
+  echo "galaxy-importer reported the problems above" >&2
+  exit 1
+fi
+grep -E "Importer processing completed successfully" "$BUILD/importer.log"
 echo "== all tests passed"
