@@ -303,7 +303,9 @@ class LftpSession:
         if self.lifeline is not None:
             proc = self.lifeline.popen(args, **options)
         else:
-            proc = subprocess.Popen(args, start_new_session=True, **options)
+            # Not run_command: lftp runs for hours, in its own process group so that a stop can end its whole
+            # tree, while this loop polls its progress file and the lifeline; run_command can do neither.
+            proc = subprocess.Popen(args, start_new_session=True, **options)  # pylint: disable=ansible-bad-function
         self.pid = proc.pid
         started = time.time()
         out = err = b""

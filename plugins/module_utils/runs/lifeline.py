@@ -261,7 +261,10 @@ class Lifeline:
         kwargs.setdefault("close_fds", True)
         with self._lock:
             self.check()
-            proc = subprocess.Popen(args, start_new_session=True, preexec_fn=child_preexec(os.getpid()), **kwargs)
+            # Not run_command: the child must get its own process group and a parent-death signal before it
+            # runs, and be registered here so that a stop kills its whole tree; run_command offers neither.
+            proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                args, start_new_session=True, preexec_fn=child_preexec(os.getpid()), **kwargs)
             self._children[proc.pid] = proc
         if self.reason:   # stopped while it started
             self._signal_tree(proc, signal.SIGKILL)
