@@ -58,7 +58,7 @@ start=$SECONDS
 "$VENV_MAX/bin/python" -m pytest -p no:cacheprovider -q tests/integration/test_site.py
 echo "(ansible-core $MAX_VERSION step: $((SECONDS - start)) s)"
 
-echo "== Galaxy's importer on the artifact ansible-galaxy builds"
+echo "== Galaxy's importer on the artifact ansible-galaxy builds, and antsibull-docs"
 # galaxy-importer as Galaxy runs it, but for its ansible-test step, which needs a container engine: the
 # sanity steps above are that test, on the oldest and newest ansible-core. Any ERROR or WARNING fails.
 VENV_IMPORTER="$("$REPO/scripts/bootstrap.sh" --importer | tail -n 1)"
@@ -76,4 +76,7 @@ if grep -E "ERROR|WARNING" "$BUILD/importer.log"; then
   exit 1
 fi
 grep -E "Importer processing completed successfully" "$BUILD/importer.log"
+echo "== antsibull-docs: the plugins' docs and the docsite guides render"
+(cd "$COLL" && ANSIBLE_COLLECTIONS_PATH="$WORK" PATH="$VENV_IMPORTER/bin:$PATH" \
+   antsibull-docs lint-collection-docs --plugin-docs .)
 echo "== all tests passed"
