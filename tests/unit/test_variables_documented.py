@@ -36,12 +36,10 @@ def _walk(node):
     yield node
     if isinstance(node, dict):
         for value in node.values():
-            for sub in _walk(value):
-                yield sub
+            yield from _walk(value)
     elif isinstance(node, list):
         for value in node:
-            for sub in _walk(value):
-                yield sub
+            yield from _walk(value)
 
 
 def _read_by_playbooks():
