@@ -127,6 +127,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"appName": state["kind"].capitalize(), "version": state.get("version", "5.0.0")})
         if parts.path == "/api/v3/tag":
             return self._send(200, state.get("tags", []))
+        # Settings the preflight reads: DownloadClientResource (fields as the app's schema: host, port, useSsl,
+        # urlBase...), DownloadClientConfigResource, RemotePathMappingResource, RootFolderResource.
+        if parts.path == "/api/v3/downloadclient":
+            return self._send(200, state.get("download_clients", []))
+        if parts.path == "/api/v3/config/downloadclient":
+            return self._send(200, dict({"id": 1, "downloadClientWorkingFolders": "_UNPACK_|_FAILED_",
+                                         "enableCompletedDownloadHandling": True, "autoRedownloadFailed": True,
+                                         "autoRedownloadFailedFromInteractiveSearch": True},
+                                        **state.get("download_client_config", {})))
+        if parts.path == "/api/v3/remotepathmapping":
+            return self._send(200, state.get("remote_path_mappings", []))
+        if parts.path == "/api/v3/rootfolder":
+            return self._send(200, state.get("root_folders", []))
         if parts.path in LIBRARY_GET:
             return self._library_get(state, parts.path, faults)
         return self._send(404)

@@ -176,3 +176,30 @@ def arr_states(torrents, filler=2500):
         "sonarr": {"kind": "sonarr", "api_key": hashlib.md5(b"sonarr-lab").hexdigest(), "history": sonarr,
                    "queue": queue_sonarr, "faults": {}},
     }
+
+
+def arr_settings(kind, rtorrent_host, remote_dir, local_dir, root_folders, port=443):
+    """The settings a correctly configured Radarr/Sonarr holds for this seedbox, as its API answers them: an
+    rTorrent download client (the app's field names), a remote path mapping from the seedbox's folder to the
+    folder the sync delivers to, its root folders. Merged into an arr double's state."""
+    category = "movieCategory" if kind == "radarr" else "tvCategory"
+
+    def field(order, name, value, ftype="textbox"):
+        return {"order": order, "name": name, "label": name, "value": value, "type": ftype, "advanced": False,
+                "privacy": "normal", "isFloat": False}
+
+    client = {"id": 1, "name": "Seedbox", "enable": True, "protocol": "torrent", "priority": 1,
+              "removeCompletedDownloads": False, "removeFailedDownloads": True,
+              "implementation": "RTorrent", "implementationName": "rTorrent", "configContract": "RTorrentSettings",
+              "infoLink": "https://wiki.servarr.com/%s/supported#rtorrent" % kind, "tags": [],
+              "fields": [field(0, "host", rtorrent_host), field(1, "port", port, "number"),
+                         field(2, "useSsl", True, "checkbox"), field(3, "urlBase", "rutorrent/plugins/httprpc/action.php"),
+                         field(4, "username", "seeduser"), field(5, "password", "********", "password"),
+                         field(6, category, kind)]}
+    return {
+        "download_clients": [client],
+        "remote_path_mappings": [{"id": 1, "host": rtorrent_host, "remotePath": remote_dir.rstrip("/") + "/",
+                                  "localPath": local_dir.rstrip("/") + "/"}],
+        "root_folders": [{"id": i + 1, "path": path, "accessible": True, "freeSpace": 10 ** 12,
+                          "unmappedFolders": []} for i, path in enumerate(root_folders)],
+    }

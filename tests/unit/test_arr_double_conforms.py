@@ -128,3 +128,26 @@ def test_history_since_conforms_and_is_inclusive(double):
     assert middle["id"] in [r["id"] for r in data]   # at or after the date
     assert all(r["eventType"] == "downloadFolderImported" and r["date"] >= middle["date"] for r in data)
     assert get(base + "/api/v3/history/since?date=2020-01-01T00:00:00Z", "wrong") == (401, b"")
+
+
+def test_preflight_settings_conform(double):
+    kind, base, state, path = double
+    state = dict(state, **scenario.arr_settings(kind, "127.0.0.1", "/home/seeduser/downloads", "/mnt/media/_done",
+                                                ["/mnt/media/movies"]))
+    path.write_text(json.dumps(state))
+    time.sleep(0.01)
+    for url, ref in (("/api/v3/downloadclient", "DownloadClientResource"),
+                     ("/api/v3/remotepathmapping", "RemotePathMappingResource"),
+                     ("/api/v3/rootfolder", "RootFolderResource")):
+        status, body = get(base + url, state["api_key"])
+        assert status == 200
+        items = json.loads(body)
+        assert items, url
+        for item in items:
+            validator(kind, "#/components/schemas/" + ref).validate(item)
+    status, body = get(base + "/api/v3/config/downloadclient", state["api_key"])
+    assert status == 200
+    config = json.loads(body)
+    validator(kind, "#/components/schemas/DownloadClientConfigResource").validate(config)
+    assert config["enableCompletedDownloadHandling"] is True
+    assert get(base + "/api/v3/rootfolder", "wrong")[0] == 401
