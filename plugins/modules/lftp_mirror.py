@@ -165,6 +165,22 @@ options:
   transfer_timeout:
     description: Stop an item's lftp after this many seconds (the item is retried by the next run).
     type: int
+  max_listing_entries:
+    description:
+      - Read at most this many entries (files and folders, at every level) from the seedbox's O(remote_dir); a
+        listing with more fails the run, naming this option. Folders nest at most 32 levels; a deeper item is
+        skipped with the reason.
+    type: int
+    default: 200000
+    version_added: 0.3.0
+  free_space_reserve_gb:
+    description:
+      - Fetch an item only when O(staging_dir) has room for what is still to come of it (and of the items
+        already being fetched) plus this many GB (10^9 bytes) to spare; otherwise the item fails with the free
+        space found and nothing of it is fetched.
+    type: float
+    default: 1.0
+    version_added: 0.3.0
   verify_checksum:
     description:
       - Also compare the SHA-256 of every file, computed on the seedbox over SSH, before the hand-off.
@@ -329,7 +345,8 @@ fetched:
       sample: "not complete after lftp (exit 1): Dune (2021).mkv has 10485760 of 25165824 bytes"
 not_fetched:
   description: Items left on the seedbox this run, each with C(name) and C(reason) (filtered, too new, not
-    finished in rTorrent, already handed off, a name lftp cannot address).
+    finished in rTorrent, already handed off, a name lftp cannot address, a name that is not one plain file name
+    such as C(../x) or C(/abs), or an item holding one).
   returned: always
   type: list
   elements: dict
@@ -438,6 +455,10 @@ def check_arguments(p):
             return "%s must not be negative (%d)" % (name, p[name])
     if p["reconnect_interval_multiplier"] < 1:
         return "reconnect_interval_multiplier must be at least 1, not %s" % p["reconnect_interval_multiplier"]
+    if p["max_listing_entries"] < 1:
+        return "max_listing_entries must be at least 1, not %d" % p["max_listing_entries"]
+    if p["free_space_reserve_gb"] < 0:
+        return "free_space_reserve_gb must not be negative (%s)" % p["free_space_reserve_gb"]
     if p["transfer_timeout"] is not None and p["transfer_timeout"] < 1:
         return "transfer_timeout must be at least 1 second, not %d" % p["transfer_timeout"]
     if p["max_connections"] < 2:
@@ -475,6 +496,8 @@ def main():
         reconnect_interval_multiplier=dict(type="float", default=1),
         bandwidth_limit=dict(type="str", default="0"),
         transfer_timeout=dict(type="int"),
+        max_listing_entries=dict(type="int", default=200000),
+        free_space_reserve_gb=dict(type="float", default=1.0),
         verify_checksum=dict(type="bool", default=False),
         remove_source=dict(type="bool", default=False),
         state_file=dict(type="path"),
@@ -545,7 +568,7 @@ def run(module, p, result, started, dest, staging, rate, lifeline):
         except SshError as exc:
             module.fail_json(msg="%s; nothing was fetched or removed" % exc, **result)
         sync = Sync(p, client, settings, log=module.log, lifeline=lifeline)
-        items = list_items(sync.sftp, p["remote_dir"], Item)
+        items = list_items(sync.sftp, p["remote_dir"], Item, max_entries=p["max_listing_entries"])
         state = (load(p["state_file"], default={}) if p["state_file"] else {}).get("handed_off") or {}
         waiting = {}
         if p["rtorrent_url"]:

@@ -174,41 +174,85 @@ def connect(host, port=22, username=None, password=None, key_file=None, known_ho
     return client
 
 
-def list_items(sftp, root, item_class):
+# A release is a folder of a few levels at most; a listing deeper than this is a loop or a hostile tree.
+MAX_LISTING_DEPTH = 32
+
+
+def _entry_problem(name):
+    """Why a name the seedbox listed cannot be joined onto a local folder (see mirror_plan.name_problem)."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.safe_fs import name_problem
+    problem = name_problem(name)
+    if problem:
+        return problem
+    if "\n" in name or "\r" in name:
+        return "name holds a line break"
+    return None
+
+
+def list_items(sftp, root, item_class, max_entries=200000, max_depth=MAX_LISTING_DEPTH):
     """Every top-level entry of ``root`` on the SFTP server as ``item_class(name, is_dir, files, newest,
-    skipped_links)``, files listed recursively with size and mtime. Symbolic links are never followed."""
+    skipped_links, problem)``, files listed recursively with size and mtime. Symbolic links are never
+    followed. A name that is not one plain path component (empty, ``.``, ``..``, a ``/`` or NUL in it) is
+    never joined onto anything: at the top it becomes an item with a ``problem``; inside an item it makes the
+    whole item refused (its ``problem`` names the entry). At most ``max_entries`` entries in all and
+    ``max_depth`` folder levels are read: beyond them the listing fails (SshError naming the cap)."""
     import stat as stat_mod
     try:
         top = sftp.listdir_attr(root)
     except IOError as exc:
         raise SshError("cannot list %s on the seedbox: %s" % (root, _io_reason(exc)))
+    seen = len(top)
+
+    def count(more):
+        if seen + more > max_entries:
+            raise SshError("the seedbox listing of %s has more than %d entries (max_listing_entries): refusing "
+                           "to read more; raise max_listing_entries if this is real" % (root, max_entries))
+        return seen + more
+
+    count(0)
     items = []
     for attr in top:
         name = attr.filename
+        problem = _entry_problem(name)
+        if problem:
+            items.append(item_class(name, False, {}, attr.st_mtime or 0, problem="refused: %s" % problem))
+            continue
         path = root.rstrip("/") + "/" + name
         if stat_mod.S_ISLNK(attr.st_mode):
             items.append(item_class(name, False, {}, attr.st_mtime or 0, skipped_links=1))
         elif stat_mod.S_ISREG(attr.st_mode):
             items.append(item_class(name, False, {"": (attr.st_size, attr.st_mtime or 0)}, attr.st_mtime or 0))
         elif stat_mod.S_ISDIR(attr.st_mode):
-            files, newest, links = {}, attr.st_mtime or 0, 0
-            stack = [("", path)]
-            while stack:
-                rel, folder = stack.pop()
+            files, newest, links, refused = {}, attr.st_mtime or 0, 0, None
+            stack = [("", path, 1)]
+            while stack and refused is None:
+                rel, folder, depth = stack.pop()
+                if depth > max_depth:
+                    refused = "refused: folders nested deeper than %d levels" % max_depth
+                    break
                 try:
                     entries = sftp.listdir_attr(folder)
                 except IOError as exc:
                     raise SshError("cannot list %s on the seedbox: %s" % (folder, _io_reason(exc)))
+                seen = count(len(entries))
                 for entry in entries:
+                    problem = _entry_problem(entry.filename)
+                    if problem:
+                        refused = "refused: it holds an entry %r (%s)" % (
+                            (rel + "/" if rel else "") + entry.filename, problem)
+                        break
                     sub = rel + "/" + entry.filename if rel else entry.filename
                     newest = max(newest, entry.st_mtime or 0)
                     if stat_mod.S_ISLNK(entry.st_mode):
                         links += 1
                     elif stat_mod.S_ISDIR(entry.st_mode):
-                        stack.append((sub, folder + "/" + entry.filename))
+                        stack.append((sub, folder + "/" + entry.filename, depth + 1))
                     elif stat_mod.S_ISREG(entry.st_mode):
                         files[sub] = (entry.st_size, entry.st_mtime or 0)
-            items.append(item_class(name, True, files, newest, skipped_links=links))
+            if refused:
+                items.append(item_class(name, True, {}, newest, skipped_links=links, problem=refused))
+            else:
+                items.append(item_class(name, True, files, newest, skipped_links=links))
     return items
 
 
@@ -219,7 +263,7 @@ def remote_sha256(client, path, timeout=3600):
     try:
         stdin, stdout, stderr = client.exec_command("sha256sum -b -- %s" % shlex.quote(path), timeout=timeout)
         stdin.close()
-        out = stdout.read().decode("utf-8", "replace")
+        out = stdout.read(4096).decode("utf-8", "replace")   # 64 hex digits and the name: never more
         status = stdout.channel.recv_exit_status()
     except Exception:
         return None

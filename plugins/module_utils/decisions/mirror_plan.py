@@ -15,6 +15,12 @@ import fnmatch
 import hashlib
 import posixpath
 
+from ansible_collections.mediaops.servarr.plugins.module_utils.safe_fs import name_problem as _component_problem
+
+# The module's own entries in staging_dir (its lock, and the markers of the item folders it created): no
+# seedbox item may take their place.
+OWN_NAMES = (".lftp_mirror.lock", ".servarr-items")
+
 # lftp's own temporary names: the temp file of xfer:use-temp-file and the status file of a segmented get
 LFTP_TEMP_PREFIX = ".in."
 LFTP_STATUS_SUFFIX = ".lftp-pget-status"
@@ -23,12 +29,13 @@ LFTP_STATUS_SUFFIX = ".lftp-pget-status"
 class Item:
     """A remote item: ``files`` maps a relative path ('' for a single-file item) to (size, mtime)."""
 
-    def __init__(self, name, is_dir, files, newest, skipped_links=0):
+    def __init__(self, name, is_dir, files, newest, skipped_links=0, problem=None):
         self.name = name
         self.is_dir = is_dir
         self.files = files
         self.newest = newest
         self.skipped_links = skipped_links
+        self.problem = problem   # why the listing refused it (a hostile name inside, say); never fetched
 
     @property
     def size(self):
@@ -44,10 +51,16 @@ class Item:
 
 
 def name_problem(name):
+    """Why a name from the seedbox cannot be a file or folder name here, or None. The seedbox is someone
+    else's machine: a name that is empty, ``.``, ``..``, or holds ``/`` or NUL would lead outside the folder
+    it is joined onto; a line break cannot be addressed in an lftp command."""
+    problem = _component_problem(name)
+    if problem:
+        return "refused: %s" % problem
     if "\n" in name or "\r" in name:
         return "its name holds a line break, which lftp commands cannot address"
-    if name in (".", ".."):
-        return "not an item"
+    if name in OWN_NAMES:
+        return "refused: %s is the name of this module's own file in staging_dir" % name
     return None
 
 
@@ -91,7 +104,7 @@ def select(items, include=(), exclude=(), min_age_seconds=0, now=0, handed_off=N
     ``waiting``: {name: reason} of items an unfinished download still writes to (waiting_for_rtorrent)."""
     fetch, skipped = [], []
     for item in sorted(items, key=lambda i: i.name):
-        problem = name_problem(item.name)
+        problem = name_problem(item.name) or getattr(item, "problem", None)
         if problem:
             skipped.append((item.name, problem))
         elif include and not any(fnmatch.fnmatchcase(item.name, pattern) for pattern in include):

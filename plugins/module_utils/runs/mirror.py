@@ -25,8 +25,9 @@ except ImportError:  # pragma: no cover (Python 2 is not supported by the module
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.lftp import LftpError, LftpSession
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.lifeline import Stopped
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.mirror_plan import (
-    LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, check_staged)
+    LFTP_STATUS_SUFFIX, LFTP_TEMP_PREFIX, OWN_NAMES, check_staged)
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, remote_sha256
+from ansible_collections.mediaops.servarr.plugins.module_utils import safe_fs
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, save
 
 
@@ -45,10 +46,45 @@ def check_folders(dest, staging):
     return dest, staging
 
 
+class UnsafeItem(Exception):
+    """An item whose local path would not be exactly one entry of its folder."""
+
+
+def item_path(folder, name):
+    """``folder/name`` for an item the seedbox listed, after checking that it is exactly one entry of
+    ``folder``: ``name`` is one plain component and the real parent of the joined path is ``folder``'s real
+    path. Raises UnsafeItem otherwise (nothing is read or written there)."""
+    problem = safe_fs.name_problem(name)
+    if problem:
+        raise UnsafeItem("refused item %r: %s" % (name, problem))
+    path = os.path.join(folder, name)
+    if os.path.realpath(os.path.dirname(path)) != os.path.realpath(folder):
+        raise UnsafeItem("refused item %r: %s does not lie directly in %s" % (name, path, folder))
+    return path
+
+
 def already_in(dest, item):
     """Is ``item`` already in ``dest`` with every listed file at its listed size?"""
-    path = os.path.join(dest, item.name)
+    try:
+        path = item_path(dest, item.name)
+    except UnsafeItem:
+        return False
     return os.path.lexists(path) and check_staged(item, local_files(path, item.is_dir)) == []
+
+
+# Items whose staging folder this module created (not a folder someone or something else put there): a file
+# named by the SHA-1 of the item's name in this folder of staging_dir. Only inside such a folder may files the
+# listing does not name be removed before a resumed fetch.
+MARKER_DIR = OWN_NAMES[1]
+
+
+def marker_name(name):
+    return hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
 
 
 _RENAME_NOREPLACE = 1
@@ -258,7 +294,7 @@ class Sync:
         session = self.session()
         try:
             staging = self.p["staging_dir"]
-            commands = [session.mirror_command(self.remote_path(i), os.path.join(staging, i.name), i.is_dir,
+            commands = [session.mirror_command(self.remote_path(i), item_path(staging, i.name), i.is_dir,
                                                dry_run=True) for i in items]
             rc, out, err = session.run(commands)
         finally:
@@ -272,7 +308,7 @@ class Sync:
 
     def staged_bytes(self, item):
         """Bytes received so far for an item in staging (its temp and segment files included)."""
-        staged = os.path.join(self.p["staging_dir"], item.name)
+        staged = item_path(self.p["staging_dir"], item.name)
         if item.is_dir:
             return disk_bytes(staged)
         return sum(disk_bytes(path) for path in [staged] + lftp_leftovers(staged) if os.path.lexists(path))
@@ -280,12 +316,12 @@ class Sync:
     def fetch(self, item, session, fresh=()):
         """Run lftp for one item; returns (rc, message, bytes received by this fetch). ``fresh``: staged
         files to delete first."""
-        staged = os.path.join(self.p["staging_dir"], item.name)
+        staging = self.p["staging_dir"]
+        staged = item_path(staging, item.name)
         for rel in fresh:
             target = staged if rel == "" else os.path.join(staged, rel)
             for path in [target] + lftp_leftovers(target):
-                if os.path.lexists(path):
-                    os.unlink(path)
+                safe_fs.unlink_beneath(staging, os.path.relpath(path, staging))
         total = item.size
         started = time.time()
         before = self.staged_bytes(item)
@@ -314,7 +350,7 @@ class Sync:
         return problems
 
     def checksum_mismatches(self, item, rels):
-        staged = os.path.join(self.p["staging_dir"], item.name)
+        staged = item_path(self.p["staging_dir"], item.name)
         bad, unsupported = [], False
         for rel in rels:
             if self.stopped:
@@ -344,23 +380,95 @@ class Sync:
         finally:
             self.slots.put(slot)
 
+    def _marker(self, item):
+        return os.path.join(MARKER_DIR, marker_name(item.name))
+
+    def _mark(self, item):
+        """Record that this module creates the item's staging folder (before lftp does)."""
+        folder = os.path.join(self.p["staging_dir"], MARKER_DIR)
+        with self.state_lock:   # items run in parallel: one creates the folder while another empties it
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:
+                pass
+            fd = os.open(os.path.join(folder, marker_name(item.name)),
+                         os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                os.write(fd, item.name.encode("utf-8", "surrogateescape"))
+            finally:
+                os.close(fd)
+
+    def _unmark(self, item):
+        """The item left staging: forget its marker, and the markers' folder once it is empty."""
+        with self.state_lock:
+            safe_fs.unlink_beneath(self.p["staging_dir"], self._marker(item))
+            safe_fs.rmdir_if_empty_beneath(self.p["staging_dir"], MARKER_DIR)
+
+    def _reserve(self, item, staged):
+        """Free space in staging for what is still to come of ``item`` plus free_space_reserve_gb, counting
+        what the items already running still need. Returns the bytes reserved; raises OSError when short."""
+        reserve = int((self.p.get("free_space_reserve_gb") or 0) * 1e9)
+        still = max(0, item.size - (self.staged_bytes(item) if os.path.lexists(staged) else 0))
+        with self.state_lock:
+            free = free_bytes(self.p["staging_dir"]) - getattr(self, "reserved", 0)
+            if still + reserve > free:
+                raise OSError(errno.ENOSPC, "not enough free space in staging_dir %s: %.1f GB free, the item needs "
+                              "%.1f GB more and free_space_reserve_gb keeps %.1f GB; nothing was fetched"
+                              % (self.p["staging_dir"], max(free, 0) / 1e9, still / 1e9, reserve / 1e9))
+            self.reserved = getattr(self, "reserved", 0) + still
+        return still
+
     def _sync_item(self, item, handed_off, slot):
         p = self.p
         started = time.time()
-        staged = os.path.join(p["staging_dir"], item.name)
-        final = os.path.join(p["dest"], item.name)
+        entry = self.new_entry(item, False)
+        try:
+            staged = item_path(p["staging_dir"], item.name)
+            final = item_path(p["dest"], item.name)
+            if os.path.islink(staged) or os.path.islink(final):
+                raise UnsafeItem("refused item %r: a symbolic link sits at its place in staging_dir or dest"
+                                 % item.name)
+        except UnsafeItem as exc:
+            entry["error"] = str(exc)
+            return entry
         leftovers = [] if item.is_dir else lftp_leftovers(staged)   # a single file's are beside it
-        entry = self.new_entry(item, os.path.lexists(staged) or bool(leftovers))
+        entry["resumed"] = os.path.lexists(staged) or bool(leftovers)
         if self.stopped:
             entry["error"] = "not started: the run was stopped (%s)" % self.stopped
             return entry
         before = local_files(staged, item.is_dir) if entry["resumed"] else {}
         if leftovers:
             before[LFTP_TEMP_PREFIX] = 0
-        # files a previous run left that the listing does not know (and that are not lftp's): not ours to keep
-        for rel in [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(LFTP_TEMP_PREFIX)
-                    and not r.endswith(LFTP_STATUS_SUFFIX)]:
-            os.unlink(os.path.join(staged, rel))
+        # files a previous run left that the listing does not know (and that are not lftp's): removed only from
+        # a folder this module created itself, walking from staging_dir without following any link
+        unknown = [r for r in before if r not in item.files and not r.rsplit("/", 1)[-1].startswith(LFTP_TEMP_PREFIX)
+                   and not r.endswith(LFTP_STATUS_SUFFIX)]
+        ours = safe_fs.lstat_beneath(p["staging_dir"], self._marker(item)) is not None
+        if unknown and not (item.is_dir and ours):
+            entry["error"] = ("staging_dir holds %s with %d files the seedbox does not list (e.g. %s), and this module "
+                              "did not create it: move it out of staging_dir; nothing was removed"
+                              % (item.name, len(unknown), sorted(unknown)[0]))
+            return entry
+        reserved = 0
+        try:
+            reserved = self._reserve(item, staged)
+            if not entry["resumed"]:
+                self._mark(item)
+            for rel in unknown:
+                safe_fs.unlink_beneath(p["staging_dir"], item.name + "/" + rel)
+        except (OSError, safe_fs.UnsafePath) as exc:
+            with self.state_lock:
+                self.reserved = getattr(self, "reserved", 0) - reserved
+            entry["error"] = str(exc.strerror if isinstance(exc, OSError) and exc.errno == errno.ENOSPC else exc)
+            return entry
+        try:
+            return self._fetch_and_hand_off(item, handed_off, slot, entry, staged, final, before, started)
+        finally:
+            with self.state_lock:
+                self.reserved = getattr(self, "reserved", 0) - reserved
+
+    def _fetch_and_hand_off(self, item, handed_off, slot, entry, staged, final, before, started):
+        p = self.p
         _share, files, segments = slot
         self.log("%s: fetching %d files, %.1f MB%s, %d files at once x %d segments" % (
             item.name, len(item.files), item.size / 1e6, " (resuming)" if entry["resumed"] else "",
@@ -413,6 +521,7 @@ class Sync:
                 self.log("%s: FAILED: %s" % (item.name, entry["error"]))
                 return entry
             entry["handed_off"] = final
+            self._unmark(item)
             if p["state_file"]:
                 with self.state_lock:
                     handed_off[item.name] = item.signature()
