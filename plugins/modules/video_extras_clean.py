@@ -85,11 +85,16 @@ options:
   recycle_dir:
     description:
       - Move extras here, keeping their path relative to their root (under a folder named after the root),
-        instead of deleting them. Must not be inside a root.
+        instead of deleting them. It must not be a root, lie inside one, or contain one (real paths, both ways):
+        with V(/mnt/media) where V(/mnt/media/.recycle) was meant, retention would expire the library.
+      - The module records what it moved there in C(.servarr-recycle.json) in this folder; only those files, while
+        still the very file it put there, ever expire. Anything else in the folder (a person's files, recycling
+        by a version before 0.3.0) is never deleted; remove it by hand.
     type: path
   recycle_retention_days:
     description:
-      - Files that have been in O(recycle_dir) longer than this are deleted by the run.
+      - Files this module put in O(recycle_dir) more than this many days ago are deleted by the run; they count
+        against O(max_removals).
     type: int
     default: 30
   scan_workers:
@@ -100,8 +105,8 @@ options:
     type: int
   max_removals:
     description:
-      - Stop without removing anything when more extras than this are found (a safety valve for a first run or
-        a rule gone wrong). No limit when not set.
+      - Stop without removing anything when more extras than this are found, recycled files whose retention ran
+        out counted too (a safety valve for a first run or a rule gone wrong). No limit when not set.
     type: int
   lock_file:
     description:
@@ -453,12 +458,15 @@ def run(module, result, rules):
     result["protected"] = found.protected
     result["symlinks_skipped"] = found.symlinks
     result["scanned"] = {"files": found.files, "folders": found.folders}
-    if p["max_removals"] is not None and len(found.candidates) > p["max_removals"]:
-        module.fail_json(msg="%d extras found, more than max_removals=%d; nothing was removed (check the list "
-                         "in 'extras', then raise max_removals)" % (len(found.candidates), p["max_removals"]),
-                         **result)
-    expired = expired_in_recycle(recycle, p["recycle_retention_days"]) if recycle else []
-    result["recycle_expired"] = expired
+    try:
+        expired = expired_in_recycle(recycle, p["recycle_retention_days"]) if recycle else []
+    except (StateError, OSError) as exc:
+        module.fail_json(msg="cannot read the recycle folder's manifest: %s; nothing was removed" % exc, **result)
+    result["recycle_expired"] = [dict(path=item["path"], size=item["size"]) for item in expired]
+    if p["max_removals"] is not None and len(found.candidates) + len(expired) > p["max_removals"]:
+        module.fail_json(msg="%d extras found and %d recycled files expired, more than max_removals=%d; nothing was "
+                         "removed (check the lists in 'extras' and 'recycle_expired', then raise max_removals)"
+                         % (len(found.candidates), len(expired), p["max_removals"]), **result)
 
     action = "recycle to %s" % recycle if recycle else "delete"
     if module._diff:
@@ -479,6 +487,9 @@ def run(module, result, rules):
         result["folders_removed"] = report["folders_removed"] + found.folders_to_remove
         result["changed"] = bool(result["changed"] or found.candidates or expired or report["resumed"])
         result["msg"] = "would %s %d extras (%s)" % (action, len(found.candidates), _size(result["bytes_freed"]))
+        if expired:
+            result["msg"] += " and expire %d recycled files (%s)" % (len(expired),
+                                                                     _size(sum(i["size"] for i in expired)))
         if report["resumed"]:
             result["msg"] += " and %d sidecars an interrupted run left" % len(report["resumed"])
         module.exit_json(**result)
@@ -497,6 +508,8 @@ def run(module, result, rules):
                              or report["folders_removed"] or expired)
     done = len(report["removed"]) + len(report["recycled"])
     result["msg"] = "%s %d files (%s)" % ("recycled" if recycle else "deleted", done, _size(report["bytes_freed"]))
+    if expired:
+        result["msg"] += "; expired %d recycled files (%s)" % (len(expired), _size(sum(i["size"] for i in expired)))
     if report["resumed"]:
         result["msg"] += ", %d of them sidecars an interrupted run left" % len(report["resumed"])
     module.exit_json(**result)

@@ -1,5 +1,6 @@
 """video_extras_clean through ansible-playbook on a library with real-world names (tests/lab/library.py)."""
 import fcntl
+import json
 import os
 import signal
 import threading
@@ -113,19 +114,71 @@ def test_recycle_keeps_relative_paths_and_expires_after_retention(media):
     moved = os.path.join(recycle, "movies", "300 (2006)", "300-trailer.mp4")
     assert os.path.getsize(moved) == 60 * library.MB
     assert not os.path.exists(os.path.join(media["movies"], "300 (2006)", "300-trailer.mp4"))
-    # age every recycled file past the retention: the next run deletes them, in check mode only reports them
-    old = os.path.getmtime(moved) - 40 * 86400
-    for folder, _dirs, files in os.walk(recycle):
-        for name in files:
-            os.utime(os.path.join(folder, name), (old, old))
-    count = sum(len(files) for _f, _d, files in os.walk(recycle))
+    # the module records what it moved (its manifest); age every record past the retention: the next run
+    # deletes those files, in check mode only reports them
+    manifest_path = os.path.join(recycle, ".servarr-recycle.json")
+    with open(manifest_path) as handle:
+        manifest = json.load(handle)
+    for info in manifest["files"].values():
+        info["recycled"] -= 40 * 86400
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle)
+    count = sum(len(files) for _f, _d, files in os.walk(recycle)) - 1
+    assert len(manifest["files"]) == count
+    # a file of someone else's in the recycle folder, older than the retention, is never expired
+    foreign = os.path.join(recycle, "movies", "mine.mkv")
+    with open(foreign, "w") as handle:
+        handle.write("not the module's")
+    os.utime(foreign, (1, 1))
     dry = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle), check=True)
     assert len(dry.task("Remove extras from the library roots")["recycle_expired"]) == count
     assert os.path.exists(moved)
     real = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle))
     task = real.task("Remove extras from the library roots")
     assert task["changed"] is True and len(task["recycle_expired"]) == count
-    assert os.listdir(recycle) == []
+    assert "expired %d recycled files" % count in task["msg"]
+    assert sorted(os.listdir(recycle)) == [".servarr-recycle.json", "movies"]
+    assert os.listdir(os.path.join(recycle, "movies")) == ["mine.mkv"]
+    second = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle))
+    assert second.task("Remove extras from the library roots")["changed"] is False
+    assert os.path.exists(foreign)
+
+
+def test_recycle_dir_typo_that_holds_the_library_removes_nothing(media):
+    """recycle_dir /mnt/media where /mnt/media/.recycle was meant: the library's files are all older than the
+    retention. The run refuses before anything is scanned, recycled or expired."""
+    parent = str(media["base"] / "media")
+    for folder, _dirs, files in os.walk(parent):
+        for name in files:
+            os.utime(os.path.join(folder, name), (1, 1))
+    before = everything(media)
+    for recycle in (parent, media["movies"], parent + "/"):
+        res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle,
+                                                               servarr_extras_recycle_retention_days=1,
+                                                               servarr_extras_max_removals=1000))
+        assert res.rc != 0
+        msg = res.task("Remove extras from the library roots")["msg"]
+        assert "recycle_dir" in msg and "nothing was removed" in msg
+        assert everything(media) == before
+
+
+def test_expirations_count_against_max_removals(media):
+    recycle = str(media["base"] / "recycle")
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle))
+    assert res.rc == 0, res.stdout[-2000:]
+    manifest_path = os.path.join(recycle, ".servarr-recycle.json")
+    with open(manifest_path) as handle:
+        manifest = json.load(handle)
+    for info in manifest["files"].values():
+        info["recycled"] -= 40 * 86400
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle)
+    before = sorted(os.path.join(f, n) for f, _d, names in os.walk(recycle) for n in names)
+    res = run_with_vars(media["work"], PLAYBOOK, host_vars(media, servarr_extras_recycle_dir=recycle,
+                                                           servarr_extras_max_removals=1))
+    assert res.rc != 0
+    assert "recycled files expired, more than max_removals=1" in res.task("Remove extras from the library roots")["msg"]
+    assert sorted(os.path.join(f, n) for f, _d, names in os.walk(recycle) for n in names) == before
 
 
 @pytest.mark.parametrize("case", ["missing_root", "no_anchor", "empty_root", "recycle_inside", "max_removals"])
@@ -235,7 +288,7 @@ def test_a_run_killed_between_an_extra_and_its_sidecar_is_finished_by_the_next(m
         assert os.path.isfile(str(media["base"] / "recycle" / "movies" / "300 (2006)" / "300-trailer.nfo"))
         recycled = set(os.path.relpath(os.path.join(f, n), str(media["base"] / "recycle"))
                        for f, _d, names in os.walk(str(media["base"] / "recycle")) for n in names)
-        assert recycled == set(media["extras"])
+        assert recycled == set(media["extras"]) | {".servarr-recycle.json"}   # with the module's manifest
     assert not os.path.exists(str(media["base"] / "state" / "video_extras_clean.journal.json"))
     assert run_with_vars(media["work"], PLAYBOOK, host_vars(media, **extra)).task(
         "Remove extras from the library roots")["changed"] is False

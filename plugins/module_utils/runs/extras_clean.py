@@ -31,6 +31,7 @@ import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.extras_rules import split_ext
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import StateError, load, save
+from ansible_collections.mediaops.servarr.plugins.module_utils import safe_fs
 
 
 class CleanError(Exception):
@@ -74,9 +75,19 @@ def check_recycle_dir(recycle_dir, roots):
     names because each keeps its files under its own name there."""
     recycle = os.path.realpath(recycle_dir)
     for root in roots:
-        if _inside(recycle, root):
-            raise CleanError("recycle_dir %s is inside library root %s; put it outside the library"
-                             % (recycle_dir, root))
+        how = safe_fs.overlap(recycle_dir, root)
+        if how == "same":
+            raise CleanError("recycle_dir %s is the library root %s itself; nothing was removed: give recycle_dir a "
+                             "folder of its own outside the library (e.g. %s)"
+                             % (recycle_dir, root, os.path.join(os.path.dirname(root), ".recycle")))
+        if how == "a_in_b":
+            raise CleanError("recycle_dir %s is inside library root %s; nothing was removed: put it outside the "
+                             "library" % (recycle_dir, root))
+        if how == "b_in_a":
+            raise CleanError("recycle_dir %s holds library root %s (a typo for a folder of its own, such as "
+                             "%s?); nothing was removed: the recycle folder must not contain the library, or its "
+                             "retention would expire the library itself"
+                             % (recycle_dir, root, os.path.join(recycle_dir.rstrip("/"), ".recycle")))
     names = [os.path.basename(root) for root in roots]
     if len(set(names)) != len(names):
         raise CleanError("with recycle_dir, the roots need distinct folder names (%s)" % ", ".join(names))
@@ -356,6 +367,7 @@ def _take(path, size, root, recycle_dir, report):
     if recycle_dir:
         target = _recycle_target(recycle_dir, root, path)
         _move(path, target, size)
+        _record_recycled(recycle_dir, target)
         report["recycled"].append({"path": path, "to": target, "size": size})
     else:
         os.unlink(path)
@@ -514,35 +526,64 @@ def finish_interrupted(entry, roots, rules, report, check_mode=False):
     return done
 
 
+# The recycle folder's manifest: every file this module moved there, by its path relative to the folder, with
+# the identity it had when it arrived. Only these files ever expire, and only while they are still that file:
+# the folder may hold other things (a typo'd recycle_dir, a person's own files, an older version's recycling).
+MANIFEST = ".servarr-recycle.json"
+
+
+def _manifest_path(recycle_dir):
+    return os.path.join(recycle_dir, MANIFEST)
+
+
+def _read_manifest(recycle_dir):
+    data = load(_manifest_path(recycle_dir), default={}) or {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _record_recycled(recycle_dir, target):
+    st = os.lstat(target)
+    files = _read_manifest(recycle_dir)
+    files[os.path.relpath(target, recycle_dir)] = {"size": st.st_size, "dev": st.st_dev, "ino": st.st_ino,
+                                                    "recycled": st.st_mtime}
+    save(_manifest_path(recycle_dir), {"version": 1, "files": files})
+
+
 def expired_in_recycle(recycle_dir, retention_days, now=None):
-    """Files in the recycle folder older than the retention (by the time they were recycled)."""
+    """Files this module recycled (its manifest) more than ``retention_days`` ago and still the very file it
+    put there (device, inode, size; reached without following a link). Anything else in the folder never
+    expires."""
     if not recycle_dir or not os.path.isdir(recycle_dir):
         return []
     limit = (now or time.time()) - retention_days * 86400
     expired = []
-    stack = [recycle_dir]
-    while stack:
-        folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                    if st.st_mtime < limit:
-                        expired.append({"path": entry.path, "size": st.st_size})
-    expired.sort(key=lambda item: item["path"])
+    for rel, info in sorted(_read_manifest(recycle_dir).items()):
+        if not isinstance(info, dict) or info.get("recycled", limit) >= limit:
+            continue
+        try:
+            st = safe_fs.lstat_beneath(recycle_dir, rel)
+        except (OSError, safe_fs.UnsafePath):
+            continue
+        if st is None or not stat.S_ISREG(st.st_mode) or \
+                (st.st_dev, st.st_ino, st.st_size) != (info.get("dev"), info.get("ino"), info.get("size")):
+            continue
+        expired.append({"path": os.path.join(recycle_dir, rel), "size": st.st_size, "rel": rel,
+                        "dev": st.st_dev, "ino": st.st_ino})
     return expired
 
 
 def purge_recycle(recycle_dir, expired):
+    """Delete the expired files, each only while it is still the file recorded, walking from the recycle
+    folder without following links; then the folders they leave empty (never the recycle folder itself)."""
+    files = _read_manifest(recycle_dir)
     for item in expired:
-        try:
-            os.unlink(item["path"])
-        except FileNotFoundError:
-            pass
-    # prune the folders left empty, deepest first, never the recycle folder itself
-    for walk in sorted(os.walk(recycle_dir, topdown=False), key=lambda w: -len(w[0])):
-        folder = walk[0]
-        if folder != recycle_dir and not os.listdir(folder):
-            os.rmdir(folder)
+        safe_fs.unlink_beneath(recycle_dir, item["rel"], expect=lambda st, item=item: (
+            stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino, st.st_size) == (item["dev"], item["ino"], item["size"])))
+        files.pop(item["rel"], None)
+        save(_manifest_path(recycle_dir), {"version": 1, "files": files})
+        folder = os.path.dirname(item["rel"])
+        while folder:
+            if not safe_fs.rmdir_if_empty_beneath(recycle_dir, folder):
+                break
+            folder = os.path.dirname(folder)
