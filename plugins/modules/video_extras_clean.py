@@ -85,8 +85,8 @@ options:
   recycle_dir:
     description:
       - Move extras here, keeping their path relative to their root (under a folder named after the root),
-        instead of deleting them. It must not be a root, lie inside one, or contain one (real paths, both ways):
-        with V(/mnt/media) where V(/mnt/media/.recycle) was meant, retention would expire the library.
+        instead of deleting them. It must not be a root, lie inside one, or contain one (real paths, both ways) - with V(/mnt/media)
+        where V(/mnt/media/.recycle) was meant, retention would expire the library.
       - The module records what it moved there in C(.servarr-recycle.json) in this folder; only those files, while
         still the very file it put there, ever expire. Anything else in the folder (a person's files, recycling
         by a version before 0.3.0) is never deleted; remove it by hand.

@@ -578,8 +578,9 @@ def purge_recycle(recycle_dir, expired):
     folder without following links; then the folders they leave empty (never the recycle folder itself)."""
     files = _read_manifest(recycle_dir)
     for item in expired:
-        safe_fs.unlink_beneath(recycle_dir, item["rel"], expect=lambda st, item=item: (
-            stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino, st.st_size) == (item["dev"], item["ino"], item["size"])))
+        identity = (item["dev"], item["ino"], item["size"])
+        safe_fs.unlink_beneath(recycle_dir, item["rel"], expect=lambda st, identity=identity: (
+            stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino, st.st_size) == identity))
         files.pop(item["rel"], None)
         save(_manifest_path(recycle_dir), {"version": 1, "files": files})
         folder = os.path.dirname(item["rel"])
