@@ -545,8 +545,8 @@ def _read_manifest(recycle_dir):
 def _record_recycled(recycle_dir, target):
     st = os.lstat(target)
     files = _read_manifest(recycle_dir)
-    files[os.path.relpath(target, recycle_dir)] = {"size": st.st_size, "dev": st.st_dev, "ino": st.st_ino,
-                                                    "recycled": st.st_mtime}
+    record = {"size": st.st_size, "dev": st.st_dev, "ino": st.st_ino, "recycled": st.st_mtime}
+    files[os.path.relpath(target, recycle_dir)] = record
     save(_manifest_path(recycle_dir), {"version": 1, "files": files})
 
 
