@@ -57,3 +57,51 @@ def test_bad_urls(url):
 def test_data_path():
     assert rt.data_path({"directory": "/dl/Pack", "is_multi_file": 1, "name": "Pack"}) == "/dl/Pack"
     assert rt.data_path({"directory": "/dl/", "is_multi_file": 0, "name": "f.mkv"}) == "/dl/f.mkv"
+
+
+class AnswerTransport:
+    """Answers every call with one fixed XML-RPC response (a value or a fault)."""
+    description = "fake"
+    request_count = 0
+
+    def __init__(self, response):
+        self.response = response
+
+    def post(self, body):
+        return self.response
+
+
+def answering(value=None, fault=None):
+    c = rt.RTorrentClient("scgi://127.0.0.1:1")
+    if fault:
+        body = xmlrpc.client.dumps(xmlrpc.client.Fault(*fault), methodresponse=True)
+    else:
+        body = xmlrpc.client.dumps((value,), methodresponse=True)
+    c.transport = AnswerTransport(body.encode())
+    return c
+
+
+HASH = "A" * 40
+
+
+@pytest.mark.parametrize("fault", [(-501, "Could not find info-hash."),                     # rTorrent 0.9.8
+                                   (-503, "invalid parameters: info-hash not found")])    # 0.15 and later
+def test_a_torrent_that_is_gone_by_every_version(fault):
+    assert answering(fault=fault).exists(HASH) is False
+
+
+@pytest.mark.parametrize("fault", [(-501, "Unsupported target type found."),
+                                   (-503, "could not find expected element params"),
+                                   (-506, "method 'd.hash' not defined"),
+                                   (-507, "d.hash not allowed for untrusted connections"),
+                                   (-500, "info-hash not found")])
+def test_any_other_fault_is_not_gone(fault):
+    with pytest.raises(rt.RTorrentFault):
+        answering(fault=fault).exists(HASH)
+
+
+def test_a_loaded_torrent_exists_and_a_wrong_answer_is_an_error():
+    assert answering(value=HASH).exists(HASH) is True
+    assert answering(value=HASH.lower()).exists(HASH) is True
+    with pytest.raises(rt.RTorrentError, match="answered d.hash"):
+        answering(value="B" * 40).exists(HASH)

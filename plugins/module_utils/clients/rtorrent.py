@@ -60,6 +60,18 @@ class RTorrentFault(RTorrentError):
         self.text = text
 
 
+# How rTorrent says "no torrent has this info-hash", by version: 0.9.8 answers fault -501 "Could not find
+# info-hash." (xmlrpc-c's type error), 0.15 and later -503 "invalid parameters: info-hash not found" (an
+# input_error). The code alone means other things too (-501 also "Unsupported target type found.", -503 a parse
+# error), so the meaning is read from the text; any other fault is not "gone".
+_UNKNOWN_HASH_TEXTS = ("could not find info-hash", "info-hash not found")
+
+
+def is_unknown_hash(fault):
+    text = (fault.text or "").strip().lower()
+    return fault.code in (-501, -503) and any(known in text for known in _UNKNOWN_HASH_TEXTS)
+
+
 class _ScgiTransport:
     def __init__(self, url, timeout):
         parts = urlsplit(url)
@@ -258,12 +270,16 @@ class RTorrentClient:
         self.call("d.erase", torrent_hash)
 
     def exists(self, torrent_hash):
+        """Is the torrent loaded? False only when rTorrent says it knows no such info-hash; any other fault
+        (or a wrong answer) raises, so that nothing is deleted on a misunderstanding."""
         try:
-            self.call("d.hash", torrent_hash)
+            answer = self.call("d.hash", torrent_hash)
         except RTorrentFault as fault:
-            if fault.code == -501:
+            if is_unknown_hash(fault):
                 return False
             raise
+        if str(answer).upper() != str(torrent_hash).upper():
+            raise RTorrentError("rTorrent answered d.hash of %s with %r" % (torrent_hash, answer))
         return True
 
     def rutorrent_remove_with_data(self, torrent_hash):
