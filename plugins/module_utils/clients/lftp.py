@@ -116,10 +116,20 @@ class KeyInMemory:
 
     def __init__(self, key_file):
         try:
-            with open(key_file, "rb") as handle:
-                data = handle.read()
+            with open(key_file, "rb", buffering=0) as handle:
+                # a bytearray, read in place, so that the key's bytes can be cleared once they are in the memfd
+                data = bytearray(os.fstat(handle.fileno()).st_size + 1)
+                size = handle.readinto(data)
+                if size == len(data):
+                    raise LftpError("the SSH key file %s grew while it was read" % key_file)
         except (IOError, OSError) as exc:
             raise LftpError("cannot read the SSH key file %s: %s" % (key_file, exc.strerror or exc))
+        try:
+            self._seal(bytes_view=memoryview(data)[:size])
+        finally:
+            data[:] = b"\0" * len(data)
+
+    def _seal(self, bytes_view):
         self.fd = None
         self.path = None
         if not hasattr(os, "memfd_create"):
@@ -128,7 +138,7 @@ class KeyInMemory:
         fd = os.memfd_create("servarr-ssh-key", os.MFD_CLOEXEC | getattr(os, "MFD_ALLOW_SEALING", 2))
         try:
             os.fchmod(fd, 0o600)   # ssh refuses a key others could read
-            view = memoryview(data)
+            view = bytes_view
             while view:
                 view = view[os.write(fd, view):]
             try:
