@@ -49,4 +49,12 @@ options:
       - Seconds to wait for rTorrent to answer one request.
     type: int
     default: 60
+  rtorrent_allow_basic_over_http:
+    description:
+      - Answer a server that asks for HTTP Basic authentication over plain C(http://) to another host, which sends
+        the password readable to anyone on the way. Off by default - use C(https://). Basic is never sent after
+        Digest was agreed (a downgrade), and always allowed to this host's own loopback address.
+    type: bool
+    default: false
+    version_added: 0.3.0
 """

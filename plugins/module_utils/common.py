@@ -20,16 +20,30 @@ def rtorrent_argument_spec():
         rtorrent_validate_certs=dict(type="bool", default=True),
         rtorrent_ca_path=dict(type="path"),
         rtorrent_timeout=dict(type="int", default=60),
+        rtorrent_allow_basic_over_http=dict(type="bool", default=False),
     )
+
+
+def warn_plain_http(module, url, option, what):
+    """Credentials over http:// to another host cross the network readable: say so (loopback is this host)."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import is_loopback
+    from ansible.module_utils.six.moves.urllib.parse import urlsplit
+    parts = urlsplit(url or "")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        module.warn("%s %s is plain http:// to another host: %s crosses the network readable; use https://"
+                    % (option, url, what))
 
 
 def rtorrent_client(module):
     from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
     params = module.params
+    if params["rtorrent_username"]:
+        warn_plain_http(module, params["rtorrent_url"], "rtorrent_url", "the rTorrent login")
     return RTorrentClient(params["rtorrent_url"], username=params["rtorrent_username"],
                           password=params["rtorrent_password"], validate_certs=params["rtorrent_validate_certs"],
                           ca_path=params["rtorrent_ca_path"], timeout=params["rtorrent_timeout"],
-                          ca_option="rtorrent_ca_path")
+                          ca_option="rtorrent_ca_path",
+                          allow_basic_over_http=params.get("rtorrent_allow_basic_over_http", False))
 
 
 def _check_ca_file(path, option):
@@ -102,6 +116,7 @@ def jellyfin_argument_spec():
 def jellyfin_client(module):
     from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
     params = module.params
+    warn_plain_http(module, params["jellyfin_url"], "jellyfin_url", "Jellyfin's administrator API key")
     _check_ca_file(params["jellyfin_ca_path"], "jellyfin_ca_path")
     client = JellyfinClient(params["jellyfin_url"], params["jellyfin_api_key"],
                             validate_certs=params["jellyfin_validate_certs"], ca_path=params["jellyfin_ca_path"],

@@ -198,7 +198,7 @@ def test_ntfy_send_module_shortens_and_sends_nothing_in_check_mode(ntfy, tmp_pat
     assert real.rc == 0 and result["sent"] is True and result["changed"] is True and result["id"]
     assert len(ntfy.messages) == 1
     text = ntfy.messages[0]["message"]
-    assert len(text.encode("utf-8")) <= 4096 and text.endswith("[shortened]") and not text.endswith("END")
+    assert len(text.encode("utf-8")) < 4096 and text.endswith("[shortened]") and not text.endswith("END")
     assert ntfy.messages[0]["priority"] == 4 and ntfy.messages[0]["tags"] == ["servarr", "test"]
     assert TOKEN not in real.stdout + real.stderr + json.dumps(real.data)
 

@@ -96,7 +96,7 @@ def test_the_job_log_is_written_by_the_run_user(base, run_user):
     assert proc.returncode == 3, proc.stderr
     log = os.path.join(logs, "sync.log")
     st = os.stat(log)
-    assert st.st_uid == run_user.pw_uid
+    assert st.st_uid == run_user.pw_uid and st.st_mode & 0o777 == 0o640   # nothing for others
     with open(log) as handle:
         text = handle.read()
     assert "job error line uid=%d" % run_user.pw_uid in text     # the job ran as the run user

@@ -131,8 +131,10 @@ class NtfyDouble:
         priority_text = params.get("priority", "").strip().lower()
         if priority_text not in PRIORITIES:
             raise HttpError(40007)
-        if len(body) > self.message_limit:
-            raise HttpError(40014)  # would be an attachment; this server has none
+        if len(body) >= self.message_limit:
+            # ntfy's peek reports the limit reached when it read exactly message-size-limit bytes: from 4,096
+            # bytes on the body would be an attachment, and this server has none
+            raise HttpError(40014)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -1,5 +1,6 @@
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -183,3 +184,126 @@ def test_the_jellyfin_and_rtorrent_ca_options_are_named():
     Module.params["jellyfin_ca_path"] = None
     assert jellyfin_client(Module).http.ca_option == "jellyfin_ca_path"
     assert rtorrent_client(Module).transport.http.ca_option == "rtorrent_ca_path"
+
+
+def test_basic_is_never_sent_over_plain_http_to_another_host(monkeypatch):
+    """A server that asks for Basic over http:// gets no password unless the option says so; loopback is this
+    machine and may."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients import httpclient
+    server = _serve(_Basic)
+    _Basic.seen = []
+    monkeypatch.setattr(httpclient, "is_loopback", lambda host: False)   # the test server stands for a remote host
+    try:
+        client = HttpClient("http://127.0.0.1:%d" % server.server_port, "rTorrent", username="u", password="p",
+                            basic_option="rtorrent_allow_basic_over_http")
+        with pytest.raises(ServiceError, match="rtorrent_allow_basic_over_http"):
+            client.request("POST", "/x", body=b"1")
+        assert _Basic.seen == [None]   # the challenge only: the password never went out
+        allowed = HttpClient("http://127.0.0.1:%d" % server.server_port, "rTorrent", username="u", password="p",
+                             allow_basic_over_http=True)
+        assert allowed.request("POST", "/x", body=b"1").status == 200
+    finally:
+        server.shutdown()
+
+
+class _DigestThenBasic(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        auth = self.headers.get("Authorization")
+        _DigestThenBasic.seen.append(auth)
+        self.send_response(401)
+        if auth is None:
+            self.send_header("WWW-Authenticate", 'Digest realm="x", nonce="abc", qop="auth"')
+        else:
+            self.send_header("WWW-Authenticate", 'Basic realm="x"')   # after Digest: a downgrade attempt
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_digest_is_never_downgraded_to_basic():
+    server = _serve(_DigestThenBasic)
+    _DigestThenBasic.seen = []
+    try:
+        client = HttpClient("http://127.0.0.1:%d" % server.server_port, "rTorrent", username="u", password="secretpw",
+                            allow_basic_over_http=True)
+        with pytest.raises(ServiceError, match="downgrade"):
+            client.request("POST", "/x", body=b"1")
+    finally:
+        server.shutdown()
+    assert all(a is None or a.startswith("Digest ") for a in _DigestThenBasic.seen)
+    assert not any("c2VjcmV0cHc" in (a or "") for a in _DigestThenBasic.seen)
+
+
+class _Huge(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"   # no Content-Length: the body runs until the connection closes
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        chunk = b"x" * 65536
+        try:
+            for _chunk in range(64):   # 4 MiB
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
+
+def test_an_answer_larger_than_the_cap_is_refused():
+    server = _serve(_Huge)
+    try:
+        client = HttpClient("http://127.0.0.1:%d" % server.server_port, "Radarr", max_body=1024 * 1024, retries=0)
+        with pytest.raises(ServiceError, match="more than 1 MiB"):
+            client.request("GET", "/api/v3/history")
+    finally:
+        server.shutdown()
+
+
+def test_a_kept_alive_tls_connection_the_server_closed_is_reopened(tls_dir):
+    """Front ends close idle keep-alive connections; the next request on it must go out on a new connection,
+    not end as a certificate problem (issue 16: ssl.SSLEOFError after ruTorrent's 15 s clean-up wait)."""
+    import socket
+    import ssl
+    import lab  # noqa: F401  (make_tls made tls_dir)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(tls_dir, "tls.crt"), os.path.join(tls_dir, "tls.key"))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+    served = []
+
+    def serve():
+        for _connection in range(2):
+            conn, _addr = listener.accept()
+            tls = context.wrap_socket(conn, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += tls.recv(4096)
+            head, _sep, body = data.partition(b"\r\n\r\n")
+            length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")][0])
+            while len(body) < length:
+                body += tls.recv(4096)
+            served.append(data.split(b" ")[1])
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            # keep-alive announced, then closed as an idle front end does: a bare TCP close, no TLS goodbye
+            tls.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = HttpClient("https://localhost:%d" % port, "rTorrent", ca_path=os.path.join(tls_dir, "tls.crt"),
+                        retries=0, ca_option="rtorrent_ca_path")
+    assert client.request("POST", "/first", body=b"1").status == 200
+    time.sleep(0.2)
+    resp = client.request("POST", "/second", body=b"2")
+    assert resp.status == 200 and served == [b"/first", b"/second"]
+    listener.close()

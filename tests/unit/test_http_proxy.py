@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients import httpclient
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
 
@@ -106,10 +107,24 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def no_env_proxy(monkeypatch):
+    """No proxy from the machine, and the lab's loopback servers treated as remote hosts: the proxy path is
+    tested here against them (loopback itself never goes through a proxy: test_loopback_never_through_a_proxy)."""
     for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
                  "ALL_PROXY", "REQUEST_METHOD"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(httpclient, "is_loopback", lambda host: False)
     return monkeypatch
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.5.6.7", "localhost", "[::1]", "api.localhost"])
+def test_loopback_never_through_a_proxy(monkeypatch, host):
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert HttpClient("http://%s:7878" % host, "Radarr").proxy is None
+    assert HttpClient("https://%s:7878" % host, "Radarr").proxy is None
+    assert HttpClient("http://radarr.example:7878", "Radarr").proxy is not None
 
 
 def test_https_goes_through_a_connect_tunnel_and_digest_still_works(lab, no_env_proxy):
@@ -142,7 +157,8 @@ def test_http_sends_the_absolute_url_to_the_proxy(no_env_proxy):
     proxy = TinyProxy()
     no_env_proxy.setenv("HTTP_PROXY", proxy.url)
     try:
-        client = HttpClient("http://127.0.0.1:%d/base" % server.server_port, "svc", username="u", password="p")
+        client = HttpClient("http://127.0.0.1:%d/base" % server.server_port, "svc", username="u", password="p",
+                            allow_basic_over_http=True)
         assert client.request("POST", "/x", body=b"1").status == 200
         assert client.request("POST", "/x", body=b"2").status == 200
     finally:

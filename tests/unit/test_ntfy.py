@@ -117,3 +117,18 @@ def test_helpers():
     assert ntfy.shorten("  short  ", 10) == "short"
     with pytest.raises(NtfyError):
         NtfyClient("https://h/t", token="tk_x", username="u")
+
+
+def test_ntfy_keeps_as_text_only_messages_shorter_than_4096_bytes(double):
+    """As ntfy does (util/peek.go: the limit is reached when read == limit): 4,095 bytes are a message, 4,096 are
+    an attachment, refused by a server without attachments; the client never sends more than 4,095."""
+    auth = {"Authorization": "Bearer tk_goodtoken123"}
+    assert raw_post(double.topic_url("alerts"), b"x" * 4095, auth)[0] == 200
+    assert raw_post(double.topic_url("alerts"), b"x" * 4096, auth)[1]["code"] == 40014
+    client = NtfyClient(double.topic_url("alerts"), token="tk_goodtoken123")
+    exact, answer = client.publish(u"y" * 4095)
+    assert exact["message"] == u"y" * 4095 and answer["message"] == exact["message"]
+    for text in (u"z" * 4096, u"\u00e9" * 2048):
+        payload, answer = client.publish(text)
+        assert len(payload["message"].encode("utf-8")) == 4095 or payload["message"].endswith(ntfy.SHORTENED_MARK)
+        assert len(payload["message"].encode("utf-8")) <= 4095 and answer["message"] == payload["message"]

@@ -21,6 +21,11 @@ EVENT_IMPORTED = 3
 KINDS = ("radarr", "sonarr")
 
 
+# The most records one paged read takes: years of a large library's history are a few hundred thousand; a
+# service that keeps answering full pages past this (or claims a huge totalRecords) is not believed.
+MAX_RECORDS = 2000000
+
+
 class ArrError(ServiceError):
     pass
 
@@ -82,7 +87,13 @@ class ArrClient:
                 raise ArrError("%s: %s page %d is not a paging envelope" % (self.name, path, page))
             batch = data.get("records") or []
             total = data.get("totalRecords", 0)
+            if len(batch) > page_size:
+                raise ArrError("%s: %s page %d holds %d records where %d were asked for: not an answer to trust"
+                               % (self.name, path, page, len(batch), page_size))
             records.extend(batch)
+            if len(records) > MAX_RECORDS:
+                raise ArrError("%s: %s goes on past %d records (it reports %d): refusing to read more; a history "
+                               "this long is a service answering wrongly" % (self.name, path, MAX_RECORDS, total))
             if not batch or page * page_size >= total:
                 break
             page += 1

@@ -175,8 +175,29 @@ class Proxy:
         return "%s:%d" % (self.host, self.port)   # never the credentials
 
 
+def is_loopback(host):
+    """``localhost``, 127.0.0.0/8 or ::1: this machine, which no proxy may see (an API key to 127.0.0.1 would
+    otherwise go through whatever proxy the environment names)."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        import ipaddress
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# The most of an answer a client reads: a service that sends more (a lying or broken one) fails the task instead
+# of filling this host's memory. rTorrent's answer for thousands of torrents with their file lists is tens of MB.
+MAX_BODY_BYTES = 256 * 1024 * 1024
+
+
 def proxy_for(scheme, host, port, service):
-    """The Proxy the environment sets for this endpoint, or None (no proxy, or NO_PROXY names the host)."""
+    """The Proxy the environment sets for this endpoint, or None (no proxy, NO_PROXY names the host, or the
+    host is this machine)."""
+    if is_loopback(host):
+        return None
     url = getproxies().get(scheme)
     if not url:
         return None
@@ -190,7 +211,8 @@ class HttpClient:
     """One endpoint (scheme://host:port), one keep-alive connection, negotiated auth."""
 
     def __init__(self, base_url, service, username=None, password=None, validate_certs=True, ca_path=None,
-                 timeout=30, retries=3, backoff=1.0, default_headers=None, ca_option="ca_path"):
+                 timeout=30, retries=3, backoff=1.0, default_headers=None, ca_option="ca_path",
+                 allow_basic_over_http=False, basic_option=None, max_body=MAX_BODY_BYTES):
         parts = urlsplit(base_url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ServiceError("%s: %r is not an http:// or https:// URL" % (service, base_url))
@@ -218,6 +240,10 @@ class HttpClient:
         self._auth_scheme = None
         self._digest = None
         self.request_count = 0
+        # Basic sends the password itself: never over plain http:// unless the user said so (basic_option)
+        self.allow_basic_over_http = allow_basic_over_http
+        self.basic_option = basic_option
+        self.max_body = max_body
 
     # -- connection -------------------------------------------------------------------------------------
     def _connection(self):
@@ -253,20 +279,30 @@ class HttpClient:
         try:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
-            data = resp.read()
+            data = resp.read(self.max_body + 1)
         except Exception:
             self.close()
             raise
+        if len(data) > self.max_body:
+            self.close()
+            raise ServiceError("%s: %s answered more than %d MiB to %s %s; refusing to read more (a broken or "
+                               "hostile answer)" % (self.service, self.describe(), self.max_body // 1048576,
+                                                    method, path.split("?")[0]))
         if (resp.getheader("Connection") or "").lower() == "close":
             self.close()
         return Response(resp.status, resp.reason, resp.getheaders(), data)
 
     def _send(self, method, path, body, headers):
-        """Send on the kept-alive connection; a connection the server closed meanwhile is reopened once."""
+        """Send on the kept-alive connection; a connection the server closed meanwhile (front ends close idle
+        keep-alive connections after a few seconds; over TLS that shows as an EOF) is reopened once. Only a
+        connection that was reused and gave nothing back is retried, so a request is never sent twice to a
+        server that answered it."""
         reused = self._conn is not None
         try:
             return self._send_once(method, path, body, headers)
-        except (HTTPException, ConnectionError) as exc:
+        except ssl.SSLCertVerificationError:
+            raise
+        except (HTTPException, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
             if not reused or isinstance(exc, ConnectionRefusedError):
                 raise
             return self._send_once(method, path, body, headers)
@@ -292,6 +328,14 @@ class HttpClient:
             self._digest = DigestState(self.username, self.password or "", params)
             return first or stale
         if scheme == "basic":
+            if self._auth_scheme == "digest":
+                raise ServiceError("%s: %s asked for Basic authentication after Digest was agreed; refusing to "
+                                   "send the password in clear (a downgrade)" % (self.service, self.describe()))
+            if self.scheme == "http" and not self.allow_basic_over_http and not is_loopback(self.host):
+                raise ServiceError("%s: %s asks for Basic authentication over plain http://, which would send the "
+                                   "password readable to anyone on the way; use https://%s"
+                                   % (self.service, self.describe(),
+                                      " or set %s if you accept that" % self.basic_option if self.basic_option else ""))
             first = self._auth_scheme != "basic"
             self._auth_scheme = "basic"
             return first
@@ -327,9 +371,11 @@ class HttpClient:
                 all_headers["Authorization"] = auth
             try:
                 resp = self._send(method, full, body, all_headers)
-            except ssl.SSLError as exc:
+            except ssl.SSLCertVerificationError as exc:
                 raise ServiceError("%s: TLS failure talking to %s: %s (give the certificate authority that signed "
                                    "its certificate with %s)" % (self.service, self.describe(), exc, self.ca_option))
+            except ssl.SSLError as exc:
+                raise ServiceError("%s: TLS connection to %s failed: %s" % (self.service, self.describe(), exc))
             except (socket.timeout, OSError, HTTPException) as exc:
                 if attempt < self.retries and (idempotent or isinstance(exc, ConnectionRefusedError)):
                     attempt += 1

@@ -28,8 +28,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
     urlsplit = urlunsplit = None
 
-# ntfy's default message-size-limit (server/config.go DefaultMessageSizeLimit), in bytes of UTF-8.
-MESSAGE_LIMIT = 4096
+# ntfy's default message-size-limit (server/config.go DefaultMessageSizeLimit), in bytes of UTF-8. ntfy keeps a
+# message as text only when it is SHORTER than that (util/peek.go: the limit is reached when read == limit; the
+# server then takes the attachment path, refused where attachments are off): at most 4,095 bytes are sent.
+SERVER_MESSAGE_LIMIT = 4096
+MESSAGE_LIMIT = SERVER_MESSAGE_LIMIT - 1
 # ntfy has no title limit of its own, but a phone shows one line: keep titles short.
 TITLE_LIMIT = 200
 SHORTENED_MARK = u"\u2026 [shortened]"

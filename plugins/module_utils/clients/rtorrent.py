@@ -20,7 +20,8 @@ try:
 except ImportError:  # pragma: no cover
     xmlrpc_client = None
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import (
+    MAX_BODY_BYTES, HttpClient, ServiceError)
 
 # rTorrent's default network.xmlrpc.size_limit is 512 KiB; stay well under it.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -99,10 +100,15 @@ class _ScgiTransport:
             sock.connect(self.address)
             sock.sendall(b"%d:%s,%s" % (len(header), header, body))
             chunks = []
+            received = 0
             while True:
                 chunk = sock.recv(262144)
                 if not chunk:
                     break
+                received += len(chunk)
+                if received > MAX_BODY_BYTES:
+                    raise RTorrentError("rTorrent: %s answered more than %d MiB; refusing to read more (a broken or "
+                                        "hostile answer)" % (self.description, MAX_BODY_BYTES // 1048576))
                 chunks.append(chunk)
         except (OSError, socket.timeout) as exc:
             raise RTorrentError("rTorrent: cannot reach %s: %s" % (self.description, exc))
@@ -128,10 +134,12 @@ class _ScgiTransport:
 
 
 class _HttpTransport:
-    def __init__(self, url, username, password, validate_certs, ca_path, timeout, ca_option="rtorrent_ca_path"):
+    def __init__(self, url, username, password, validate_certs, ca_path, timeout, ca_option="rtorrent_ca_path",
+                 allow_basic_over_http=False):
         self.http = HttpClient(url, "rTorrent", username=username, password=password,
                                validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                               retries=2, ca_option=ca_option)
+                               retries=2, ca_option=ca_option, allow_basic_over_http=allow_basic_over_http,
+                               basic_option="rtorrent_allow_basic_over_http")
         self.description = url
 
     @property
@@ -176,14 +184,15 @@ def data_path(torrent):
 
 class RTorrentClient:
     def __init__(self, url, username=None, password=None, validate_certs=True, ca_path=None, timeout=30,
-                 ca_option="rtorrent_ca_path"):
+                 ca_option="rtorrent_ca_path", allow_basic_over_http=False):
         if xmlrpc_client is None:  # pragma: no cover
             raise RTorrentError("rTorrent: this Python has no xmlrpc.client")
         scheme = urlsplit(url or "").scheme
         if scheme == "scgi":
             self.transport = _ScgiTransport(url, timeout)
         elif scheme in ("http", "https"):
-            self.transport = _HttpTransport(url, username, password, validate_certs, ca_path, timeout, ca_option)
+            self.transport = _HttpTransport(url, username, password, validate_certs, ca_path, timeout, ca_option,
+                                            allow_basic_over_http)
         else:
             raise RTorrentError("rTorrent: url %r must start with https://, http:// or scgi://" % (url,))
         self.url = url
