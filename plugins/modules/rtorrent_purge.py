@@ -310,7 +310,7 @@ kept_counts:
   description:
     - Torrents that stay, counted by reason. Keys appear only when counted; possible keys are
       V(protected_hash), V(protected_label), V(label_not_selected), V(queued), V(regrabbed), V(not_imported),
-      V(incomplete), V(outside_root), V(min_seed_time), V(policy_not_met) and V(max_removals).
+      V(incomplete), V(outside_root), V(invalid_path), V(min_seed_time), V(policy_not_met) and V(max_removals).
   returned: always
   type: dict
   version_added: 0.3.0
@@ -635,7 +635,7 @@ def _purge(module, client, remover, journal, result):
 
     try:
         with StopRequest() as stop:
-            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal, loaded=torrents,
                            context={"seedbox": client.transport.description, "download_root": p["download_root"]},
                            stop=stop)
     except PurgeStopped as stop:

@@ -1,3 +1,5 @@
+import pytest
+
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import (
     GB, plan, under_root, used_bytes)
 
@@ -156,3 +158,17 @@ def test_a_cross_seed_sibling_is_named():
     ts = [t("aaaa", ratio=5, age_days=9, path="/dl/Shared"), t("bbbb", ratio=5, age_days=9, path="/dl/Shared")]
     r = decide(ts, imported=[ts[0]["hash"]])
     assert r["remove"][0]["shared_with_names"] == ["BBBB"] and r["remove"][0]["keep_data"] is True
+
+
+@pytest.mark.parametrize("rel", ["../O/o.mkv", "T/../O/o.mkv", "/etc/passwd", "a//b", "./x", "", "a\0b"])
+def test_a_torrent_with_an_invalid_file_path_is_kept(rel):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import invalid_file_path
+    assert invalid_file_path(rel)
+    assert not invalid_file_path("Movie (2020)/Movie.mkv") and not invalid_file_path("..hidden/x.mkv")
+
+
+def test_plan_keeps_a_torrent_rtorrent_listed_with_an_invalid_path():
+    bad = dict(t("aaaa", ratio=5.0, age_days=10), invalid_path="T/../O/o.mkv")
+    result = decide([bad, t("bbbb", ratio=5.0, age_days=10)])
+    assert removed(result) == ["BBBB"]
+    assert result["keep"][0]["code"] == "invalid_path" and "T/../O/o.mkv" in result["keep"][0]["reason"]

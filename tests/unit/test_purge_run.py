@@ -1,5 +1,6 @@
 """Carrying out a purge with fake rTorrent and remover: order, journal, verification, and the stop on failure."""
 import json
+import time
 
 import pytest
 
@@ -27,10 +28,26 @@ class FakeRTorrent:
         return h in self.loaded
 
 
+class FakeStat:
+    def __init__(self, size=1, mtime=0, ino=None):
+        self.st_size, self.st_mtime, self.st_ino = size, mtime, ino
+
+
 class FakeRemover:
     def __init__(self, present, undeletable=()):
         self.present = set(present)
         self.undeletable = set(undeletable)
+        self.stats = {}   # path -> FakeStat when not the default (size 1, mtime 0)
+
+    def check_parents(self, paths, data_path):
+        return paths
+
+    def lstat(self, path):
+        return self.stats.get(path, FakeStat()) if path in self.present else None
+
+    def identity(self, paths):
+        return dict((p, [self.lstat(p).st_size, int(self.lstat(p).st_mtime), self.lstat(p).st_ino])
+                    for p in paths if p in self.present)
 
     def remove(self, paths, data_path):
         self.present -= set(paths) - self.undeletable
@@ -96,6 +113,8 @@ def test_rutorrent_removal_waits_for_the_data_to_go_then_gives_up_at_the_deadlin
 # -- the intent journal and what the next run finishes ------------------------------------------------------
 
 def intent(h, paths, data="removed", seedbox="https://seedbox/RPC2", root="/dl", **extra):
+    extra.setdefault("identity", dict((p, [1, 0, None]) for p in paths))
+    extra.setdefault("time", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     record = dict(entry(h, data=data), event="removing", paths=paths, seedbox=seedbox, download_root=root,
                   data_removal="sftp", size_bytes=10, shared_with=[])
     record.update(extra)
@@ -213,3 +232,68 @@ def test_a_stop_signal_lets_the_torrent_in_hand_finish_and_starts_no_other():
     assert str(stop.value.cause) == "SIGTERM received; stopped before the next removal, nothing is half done"
     assert client.loaded == {"B", "C"} and remover.present == set(FILES["B"] + FILES["C"])
     assert signal.getsignal(signal.SIGTERM) == before   # the handlers are put back
+
+
+# -- a lying rTorrent, and intents that no longer match (issue 15 #9, #10, #11) ------------------------------
+
+def test_a_path_another_loaded_torrent_lists_is_never_deleted():
+    """rTorrent listed T's file as /dl/T/../O/o.mkv: normalised, it is O's file. Nothing of T is deleted."""
+    files = {"T": ["/dl/O/o.mkv"]}
+    client, remover = FakeRTorrent("TO"), FakeRemover(["/dl/O/o.mkv"])
+    loaded = [torrent("T", "/dl/T", ["/dl/O/o.mkv"]), torrent("O", "/dl/O", ["/dl/O/o.mkv"])]
+    for one in loaded:
+        one["hash"] = one["hash"].replace("loaded ", "")
+    with pytest.raises(PurgeStopped) as stop:
+        execute(client, remover, [dict(entry("T"), data_path="/dl/T")], files, "sftp", 60, Journal(None),
+                loaded=loaded)
+    assert "also used by the loaded torrent" in str(stop.value.cause)
+    assert remover.present == {"/dl/O/o.mkv"} and client.calls == []   # not even erased
+
+
+def test_rutorrent_is_not_asked_when_a_parent_resolves_outside_the_root():
+    class Refusing(FakeRemover):
+        def check_parents(self, paths, data_path):
+            raise RemovalError("refusing to delete in /dl/B: it resolves to /etc, outside download_root")
+    client, remover = FakeRTorrent("B"), Refusing(FILES["B"])
+    with pytest.raises(PurgeStopped, match="resolves to /etc"):
+        execute(client, remover, [entry("B")], FILES, "rutorrent", 30, Journal(None))
+    assert client.calls == [] and remover.present == set(FILES["B"])
+
+
+def test_the_intent_records_the_identity_of_each_file(tmp_path):
+    client, remover = FakeRTorrent("A"), FakeRemover(FILES["A"])
+    remover.stats["/dl/A/a.mkv"] = FakeStat(size=7, mtime=1234, ino=99)
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    execute(client, remover, [entry("A")], FILES, "local", 60, journal)
+    assert journal.read()[0]["identity"] == {"/dl/A/a.mkv": [7, 1234, 99]}
+
+
+@pytest.mark.parametrize("change, why", [
+    ("old_format", "recorded without the identity of its files"),
+    ("too_old", "more than 30 days ago"),
+    ("size", "is not the file the removal was decided for"),
+    ("inode", "is not the file the removal was decided for"),
+])
+def test_an_intent_is_finished_only_while_its_files_are_the_ones_recorded(tmp_path, change, why):
+    remover = FakeRemover(FILES["A"])
+    record = intent("A", FILES["A"], identity={"/dl/A/a.mkv": [1, 0, 5]})
+    remover.stats["/dl/A/a.mkv"] = FakeStat(ino=5)
+    if change == "old_format":
+        del record["identity"]
+    elif change == "too_old":
+        record["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 31 * 86400))
+    elif change == "size":
+        remover.stats["/dl/A/a.mkv"] = FakeStat(size=2, ino=5)
+    elif change == "inode":
+        remover.stats["/dl/A/a.mkv"] = FakeStat(ino=6)
+    report = resume(Journal(str(tmp_path / "j.jsonl")), [record], [], remover, "https://seedbox/RPC2", "/dl")
+    assert report[0]["outcome"] == "abandoned" and why in report[0]["why"]
+    assert remover.present == set(FILES["A"])   # nothing deleted
+
+
+def test_a_matching_intent_is_finished(tmp_path):
+    remover = FakeRemover(FILES["A"])
+    remover.stats["/dl/A/a.mkv"] = FakeStat(ino=5)
+    record = intent("A", FILES["A"], identity={"/dl/A/a.mkv": [1, 0, 5]})
+    report = resume(Journal(str(tmp_path / "j.jsonl")), [record], [], remover, "https://seedbox/RPC2", "/dl")
+    assert report[0]["outcome"] == "finished" and remover.present == set()

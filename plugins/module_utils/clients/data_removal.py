@@ -54,6 +54,31 @@ class _Remover:
             raise RemovalError("download_root must be an absolute path")
         self.root = posixpath.normpath(root)
 
+    def check_parents(self, files, data_path):
+        """Every path inside download_root, and every folder holding one resolving inside it (no symlink in the
+        way): what must hold before anything is deleted, by this remover or by ruTorrent."""
+        files = [posixpath.normpath(p) for p in files]
+        for path in files + [data_path]:
+            _check_inside(path, self.root)
+        real_root = self.realdir(self.root)
+        for path in set(posixpath.dirname(p) for p in files):
+            if self.lexists(path):
+                real = self.realdir(path)
+                if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
+                    raise RemovalError("refusing to delete in %s: it resolves to %s, outside download_root"
+                                       % (path, real))
+        return files
+
+    def identity(self, files):
+        """{path: [size, mtime, inode or None]} of each of ``files`` that exists now (what an intent records,
+        so that a later replay deletes only these very files)."""
+        found = {}
+        for path in files:
+            st = self.lstat(posixpath.normpath(path))
+            if st is not None:
+                found[path] = [st.st_size, int(st.st_mtime or 0), getattr(st, "st_ino", None)]
+        return found
+
     def remove(self, files, data_path):
         """Delete ``files`` (absolute), then prune emptied folders. Returns bytes removed."""
         files = [posixpath.normpath(p) for p in files]

@@ -68,6 +68,14 @@ class RTorrentFault(RTorrentError):
 _UNKNOWN_HASH_TEXTS = ("could not find info-hash", "info-hash not found")
 
 
+def invalid_file_path(rel):
+    """A file path rTorrent listed that no real torrent can have: absolute, empty, or with an empty, ``.`` or
+    ``..`` component or a NUL (rTorrent refuses such names in a .torrent; only a lying endpoint sends them)."""
+    if not rel or rel.startswith("/") or "\0" in rel:
+        return True
+    return any(part in ("", ".", "..") for part in rel.split("/"))
+
+
 def is_unknown_hash(fault):
     text = (fault.text or "").strip().lower()
     return fault.code in (-501, -503) and any(known in text for known in _UNKNOWN_HASH_TEXTS)
@@ -271,7 +279,9 @@ class RTorrentClient:
             torrent["ratio"] = torrent["ratio_permille"] / 1000.0
             torrent["data_path"] = data_path(torrent)
             base = torrent["directory"].rstrip("/")
-            torrent["files"] = [base + "/" + row[0] for row in (torrent["files"] or [])]
+            relative = [str(row[0]) for row in (torrent["files"] or [])]
+            torrent["invalid_path"] = next((rel for rel in relative if invalid_file_path(rel)), None)
+            torrent["files"] = [base + "/" + rel for rel in relative]
             torrents.append(torrent)
         return torrents
 

@@ -15,7 +15,7 @@ import posixpath
 GB = 1000 ** 3
 # Why a torrent stays, as counted in rtorrent_purge's kept_counts.
 KEEP_CODES = ("protected_hash", "protected_label", "label_not_selected", "queued", "regrabbed", "not_imported",
-              "incomplete", "outside_root", "min_seed_time", "policy_not_met", "max_removals")
+              "incomplete", "outside_root", "invalid_path", "min_seed_time", "policy_not_met", "max_removals")
 DAY = 86400.0
 
 
@@ -111,7 +111,10 @@ def plan(torrents, imported, queued=(), min_ratio=1.5, min_seed_days=2.0, min_se
         h = torrent["hash"]
         age = seed_age(torrent, now)
         why = code = None
-        if h in protect_hashes:
+        if torrent.get("invalid_path"):
+            why, code = ("invalid file path %r (rTorrent refuses such names; the endpoint is lying or compromised)"
+                         % torrent["invalid_path"], "invalid_path")
+        elif h in protect_hashes:
             why, code = "protected hash", "protected_hash"
         elif torrent.get("label") in protect_labels:
             why, code = "protected label %r" % torrent.get("label"), "protected_label"

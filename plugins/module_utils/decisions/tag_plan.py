@@ -32,6 +32,13 @@ def check_label(label, what="tag"):
     return label
 
 
+def _uncell(text):
+    """A cell library_analyze neutralised for spreadsheets ('=..., '+..., '-..., '@...) read back as written."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
 def read_csv(path):
     """Rows of a (reviewed) library_analyze CSV. Missing columns or a row without instance or id is an error
     that names the line."""
@@ -47,7 +54,7 @@ def read_csv(path):
                 if not any((value or "").strip() for value in raw.values() if isinstance(value, str)):
                     continue
                 line = reader.line_num
-                row = dict((key, (raw.get(name) or "").strip()) for name, key in CSV_KEYS.items())
+                row = dict((key, _uncell((raw.get(name) or "").strip())) for name, key in CSV_KEYS.items())
                 row["line"] = line
                 rows.append(row)
             return rows

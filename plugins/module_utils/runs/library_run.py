@@ -361,18 +361,29 @@ def totals(items, opts, stats):
     return result
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection); titles and
+# reasons come from TMDb/TVDB through Radarr/Sonarr, so such a cell gets a leading apostrophe, which the
+# spreadsheet shows as text. arr_tag matches rows by instance and id, never by these cells.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_text(items):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
         available = item.get("indexer_releases")
-        writer.writerow([
+        writer.writerow([cell(value) for value in (
             item["title"], item["kind"], item["quality"], "%.2f" % (item["size"] / float(GB)), item["score"],
             item["reason"], last_watched_text(item), "" if item["rating"] is None else "%.1f" % item["rating"],
             "" if available is None else ("yes (%d)" % available if available else "no"),
             item["instance"], item["id"], item["tmdb"] or "", item["tvdb"] or "", item["imdb"] or "",
-        ])
+        )])
     return out.getvalue()
 
 

@@ -170,14 +170,44 @@ class PurgeStopped(Exception):
         self.cause = cause
 
 
+# An unfinished intent older than this is not finished by a later run: what sits at its paths today may be
+# anything (its data stays; the run warns).
+INTENT_MAX_AGE_DAYS = 30
+
+
+def users_of(torrents, exclude=()):
+    """A function telling which loaded torrent (other than the hashes in ``exclude``) lists ``path`` or holds
+    the folder it is in; None when none does."""
+    owner, holders = {}, {}
+    for torrent in torrents or ():
+        if torrent["hash"] in exclude:
+            continue
+        for path in torrent.get("files") or ():
+            owner.setdefault(posixpath.normpath(path), torrent["name"])
+        holders.setdefault(posixpath.normpath(torrent["data_path"]), torrent["name"])
+
+    def user_of(path):
+        path = posixpath.normpath(path)
+        if path in owner:
+            return owner[path]
+        folder = path
+        while folder and folder != "/":
+            if folder in holders:
+                return holders[folder]
+            folder = posixpath.dirname(folder)
+        return None
+    return user_of
+
+
 def execute(client, remover, planned, files, data_removal, verify_timeout, journal, clock=time.time,
-            sleep=time.sleep, context=None, stop=None):
+            sleep=time.sleep, context=None, stop=None, loaded=None):
     """Remove each entry of ``planned`` (purge_policy.result_entry, in plan order; ``files``: hash -> paths);
     returns the entries done, each with ``data_verified`` set when its data was deleted and checked gone.
     ``context`` (seedbox, download_root) goes into every intent record, so that ``resume`` finishes it only
     against the same seedbox. ``stop`` (a StopRequest): no torrent is started after a stop was asked for.
     Raises PurgeStopped."""
     done = []
+    gone = set()
     context = dict(context or {}, data_removal=data_removal)
     try:
         for entry in planned:
@@ -186,7 +216,17 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                               % stop.describe())
             h = entry["hash"]
             paths = files[h]
-            journal.write(dict(entry, event="removing", paths=paths, **context))
+            identity = {}
+            if entry["data"] == "removed" and remover is not None:
+                # nothing another loaded torrent lists or holds is deleted, whatever the policy concluded
+                user_of = users_of(loaded, exclude=gone | {h})
+                used = [(p, user_of(p)) for p in list(paths) + [entry["data_path"]] if user_of(p)]
+                if used:
+                    raise RemovalError("%s: %s is also used by the loaded torrent %s; nothing of it was removed"
+                                       % (entry["name"], used[0][0], used[0][1]))
+                remover.check_parents(paths, entry["data_path"])
+                identity = remover.identity(paths)
+            journal.write(dict(entry, event="removing", paths=paths, identity=identity, **context))
             if data_removal == "rutorrent" and entry["data"] == "removed":
                 client.rutorrent_remove_with_data(h)
                 deadline = clock() + verify_timeout
@@ -211,13 +251,38 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                                            % (entry["name"], len(left), left[0]))
                     entry["data_verified"] = True
             journal.write(dict(entry, event="removed"))
+            gone.add(h)
             done.append(entry)
     except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
         raise PurgeStopped(done, exc)
     return done
 
 
-def resume(journal, pending, torrents, remover, seedbox, download_root, check_mode=False):
+def _age_days(record, now):
+    try:
+        started = time.mktime(time.strptime(record.get("time") or "", "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return (now - started) / 86400.0
+
+
+def _changed(remover, identity, paths):
+    """The first of ``paths`` that exists now but is not the file the intent recorded, as text; else None."""
+    for path in paths:
+        st = remover.lstat(path)
+        if st is None:
+            continue
+        recorded = identity.get(path)
+        if recorded is None:
+            return "%s was not there when the removal was decided" % path
+        size, mtime, ino = recorded
+        if st.st_size != size or int(st.st_mtime or 0) != mtime or \
+                (ino is not None and getattr(st, "st_ino", None) not in (None, ino)):
+            return "%s is not the file the removal was decided for (size, time or inode changed)" % path
+    return None
+
+
+def resume(journal, pending, torrents, remover, seedbox, download_root, check_mode=False, now=None):
     """Finish what an earlier run started: the ``pending`` intents (Journal.pending) of this seedbox and
     download root. ``torrents`` is the current d.multicall2 listing (with file paths).
 
@@ -230,23 +295,8 @@ def resume(journal, pending, torrents, remover, seedbox, download_root, check_mo
     ``would finish``. Raises RemovalError when a deletion fails or cannot be verified.
     """
     loaded = dict((t["hash"], t) for t in torrents)
-    owner = {}
-    for torrent in torrents:
-        for path in torrent.get("files") or ():
-            owner.setdefault(posixpath.normpath(path), torrent["name"])
-    holders = {}
-    for torrent in torrents:
-        holders.setdefault(posixpath.normpath(torrent["data_path"]), torrent["name"])
-
-    def user_of(path):
-        if path in owner:
-            return owner[path]
-        folder = path
-        while folder and folder != "/":
-            if folder in holders:
-                return holders[folder]
-            folder = posixpath.dirname(folder)
-        return None
+    user_of = users_of(torrents)
+    now = time.time() if now is None else now
 
     report = []
     for record in pending:
@@ -275,6 +325,8 @@ def resume(journal, pending, torrents, remover, seedbox, download_root, check_mo
             outside = [p for p in paths + [record.get("data_path") or ""]
                        if not under_root(p, download_root)]
             used = [(p, user_of(p)) for p in paths if user_of(p)]
+            age = _age_days(record, now)
+            identity = record.get("identity")
             if outside:
                 entry.update(outcome="abandoned", why="%s is not inside download_root %s; nothing deleted"
                              % (outside[0], download_root))
@@ -282,6 +334,18 @@ def resume(journal, pending, torrents, remover, seedbox, download_root, check_mo
             elif used:
                 entry.update(outcome="abandoned", why="%s is used by the loaded torrent %s now; data kept"
                              % (used[0][0], used[0][1]))
+                event = "abandoned"
+            elif not isinstance(identity, dict):
+                entry.update(outcome="abandoned", why="recorded without the identity of its files (an older "
+                             "version); nothing deleted: remove its data by hand if it is still there")
+                event = "abandoned"
+            elif age is None or age > INTENT_MAX_AGE_DAYS:
+                entry.update(outcome="abandoned", why="started %s, more than %d days ago: what sits at its paths "
+                             "now may be anything; nothing deleted" % (record.get("time"), INTENT_MAX_AGE_DAYS))
+                event = "abandoned"
+            elif _changed(remover, dict((posixpath.normpath(k), v) for k, v in identity.items()), paths):
+                entry.update(outcome="abandoned", why="%s; nothing deleted" % _changed(
+                    remover, dict((posixpath.normpath(k), v) for k, v in identity.items()), paths))
                 event = "abandoned"
             elif check_mode:
                 left = remover.remaining(paths)
