@@ -66,7 +66,9 @@ options:
     default: deletion-candidate-80
   keep_tag:
     description:
-      - Label of the tag that protects an item from being tagged.
+      - Label of the tag that protects an item from being tagged, matched as the apps match labels (lower-case).
+      - It must exist in at least one instance; a label no instance has (a typo) fails and names every
+        instance's tags, as it would protect nothing.
     type: str
     default: keep
   exclusive:
@@ -173,7 +175,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import (
-    TagPlanError, check_label, normalise, plan, read_csv, select)
+    TagPlanError, check_label, missing_keep_tag, normalise, plan, read_csv, select)
 
 
 def main():
@@ -193,8 +195,8 @@ def main():
     result = dict(changed=False, instances={}, added=0, removed=0)
     given = p["rows"] is not None or p["csv"] is not None
     try:
-        check_label(p["tag"])
-        check_label(p["keep_tag"], "keep_tag")
+        p["tag"] = check_label(p["tag"])
+        p["keep_tag"] = check_label(p["keep_tag"], "keep_tag")
         if p["tag"] == p["keep_tag"]:
             raise TagPlanError("tag and keep_tag must differ")
         if p["state"] == "present" and not given:
@@ -222,11 +224,17 @@ def main():
             finally:
                 client.close()
             decided["tag_id"] = tags.get(p["tag"])
+            decided["tags"] = tags
             decided["tag_created"] = bool(decided["add"]) and decided["tag_id"] is None
             decided["requests"] = client.http.request_count
             work.append((instance, decided))
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was tagged" % exc, **result)
+    missing = missing_keep_tag(p["keep_tag"], dict((instance["name"], decided["tags"]) for instance, decided in work))
+    if missing:
+        module.fail_json(msg=missing, **result)
+    for _instance, decided in work:
+        decided.pop("tags")
 
     for instance, decided in work:
         result["instances"][instance["name"]] = decided

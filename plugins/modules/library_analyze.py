@@ -120,7 +120,10 @@ options:
     default: -20
   keep_tag:
     description:
-      - Label of the Radarr/Sonarr tag that protects an item.
+      - Label of the Radarr/Sonarr tag that protects an item, matched as the apps match labels (lower-case, so
+        V(KEEP) is V(keep)).
+      - It must exist in at least one instance; a label no instance has (a typo) fails the run and names every
+        instance's tags, as it would protect nothing.
     type: str
     default: keep
   protect_favourites:
@@ -355,6 +358,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import TagPlanError, check_label
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import (
     arr_client, arr_instances_spec, jellyfin_argument_spec, jellyfin_client, prowlarr_argument_spec,
@@ -415,6 +419,11 @@ def main():
     names = [i["name"] for i in p["instances"]]
     if len(set(names)) != len(names):
         module.fail_json(msg="instance names must be distinct: %s" % ", ".join(names), **result)
+    try:
+        # one rule for labels in every module, the apps' own (lower-case), checked before anything is read
+        opts["keep_tag"] = check_label(p["keep_tag"], "keep_tag")
+    except TagPlanError as exc:
+        module.fail_json(msg=str(exc), **result)
     cache_path = p["indexer_cache"] or os.path.join(DEFAULT_STATE_DIR, "library_indexers.json")
 
     log_handle = None

@@ -101,7 +101,7 @@ def test_join_is_by_provider_ids_never_by_title():
         {"id": 1, "title": "Dune", "year": 1984, "tmdbId": 841, "imdbId": "tt0087182", "sizeOnDisk": 5},
         {"id": 2, "title": "Dune", "year": 2021, "tmdbId": 438631, "imdbId": "tt1160419", "sizeOnDisk": 5},
         {"id": 3, "title": "Gigli", "tmdbId": 8046, "imdbId": "tt0299930", "sizeOnDisk": 5},
-        {"id": 4, "title": "Empty", "tmdbId": 9, "sizeOnDisk": 0}])
+        {"id": 4, "title": "Empty", "tmdbId": 9, "sizeOnDisk": 0}], tags={"keep": 9})
     items, index, stats = library_run.read_arr([radarr], "keep")
     assert stats["without_file"] == 1 and len(items) == 3
     fold = library_run.WatchFold(items, index, NOW)
@@ -115,3 +115,11 @@ def test_join_is_by_provider_ids_never_by_title():
     assert by_year[2021]["watchers"] == {"alice"} and "watchers" not in by_year[1984]
     assert by_year[1984]["in_jellyfin"] and items[2]["in_jellyfin"]
     assert fold.stats["unmatched"] == 1 and fold.stats["unmatched_user_items"] == 1
+
+
+def test_a_keep_tag_that_exists_in_no_instance_stops_the_analysis():
+    """keep_tag 'kept' (meant: keep) would protect nothing: the analysis fails and names the instances' tags."""
+    radarr = FakeArr("radarr", "radarr", [], tags={"keep": 1})
+    with pytest.raises(library_run.AnalysisError, match="keep_tag 'kept' exists in no instance"):
+        library_run.read_arr([radarr], "kept")
+    assert library_run.read_arr([radarr], "KEEP")[2]["instances"]["radarr"]["items"] == 0

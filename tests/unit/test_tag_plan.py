@@ -19,7 +19,7 @@ def rows(*specs):
     return normalise([dict(instance="radarr", id=i, score=s, tmdb_id=t) for i, s, t in specs])
 
 
-@pytest.mark.parametrize("label", ["Deletion", "deletion candidate", "tag_1", "", "é", "a/b"])
+@pytest.mark.parametrize("label", ["deletion candidate", "tag_1", "", "é", "a/b"])
 def test_labels_are_checked_locally(label):
     with pytest.raises(TagPlanError):
         check_label(label)
@@ -27,6 +27,16 @@ def test_labels_are_checked_locally(label):
 
 def test_label_ok():
     assert check_label("deletion-candidate-80") == "deletion-candidate-80"
+    # the apps keep labels lower-case and match them so: one rule in both modules (issue 21)
+    assert check_label("KEEP", "keep_tag") == "keep" and check_label(" Deletion ") == "deletion"
+
+
+def test_a_keep_tag_no_instance_has_is_named_with_every_instance_tags():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import missing_keep_tag
+    assert missing_keep_tag("keep", {"radarr": {"keep": 1}, "sonarr": {}}) is None
+    message = missing_keep_tag("kept", {"radarr": {"keep": 1, "4k": 2}, "sonarr": {}})
+    assert "keep_tag 'kept' exists in no instance" in message and "nothing would be protected" in message
+    assert "radarr: 4k, keep" in message and "sonarr: no tags" in message
 
 
 def test_add_only_what_changes_and_never_the_keep_tag():

@@ -166,7 +166,8 @@ class ArrClient:
         found = {}
         for tag in self._list("/api/v3/tag"):
             if isinstance(tag.get("id"), int) and isinstance(tag.get("label"), str):
-                found[tag["label"]] = tag["id"]
+                # the apps keep labels lower-case and match them so: "KEEP" is the tag "keep"
+                found[tag["label"].strip().lower()] = tag["id"]
         return found
 
     def create_tag(self, label):

@@ -25,7 +25,21 @@ class TagPlanError(ValueError):
     pass
 
 
+def missing_keep_tag(keep_tag, tags_by_instance):
+    """The failure message when ``keep_tag`` exists in no instance (a typo would protect nothing), else None.
+    ``tags_by_instance``: {instance name: {label: id}}."""
+    if any(keep_tag in tags for tags in tags_by_instance.values()):
+        return None
+    return ("keep_tag %r exists in no instance (%s): nothing would be protected. Create the tag in Radarr/Sonarr "
+            "(Settings > Tags) or set keep_tag to one of these; nothing was changed"
+            % (keep_tag, "; ".join("%s: %s" % (name, ", ".join(sorted(tags)) or "no tags")
+                                   for name, tags in sorted(tags_by_instance.items()))))
+
+
 def check_label(label, what="tag"):
+    """A label as the apps match it (lower-case), or TagPlanError naming the option."""
+    if isinstance(label, str):
+        label = label.strip().lower()
     if not isinstance(label, str) or not LABEL.match(label):
         raise TagPlanError("%s %r is not a valid Radarr/Sonarr tag label: use lower-case letters, digits and '-' "
                            "only (for example deletion-candidate-80)" % (what, label))

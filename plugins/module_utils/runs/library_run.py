@@ -24,6 +24,7 @@ import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils import state_file
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import library_score
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import missing_keep_tag
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import usable_releases
 
@@ -107,8 +108,12 @@ def read_arr(clients, keep_tag, progress=None):
     (they hold no space) and counted."""
     items, index = [], {}
     stats = {"instances": {}, "without_file": 0}
+    keep_tag = (keep_tag or "").strip().lower()   # the apps' own rule: labels are lower-case
+    seen_tags = {}
     for client in clients:
-        keep_id = client.tags().get(keep_tag)
+        tags = client.tags()
+        seen_tags[client.name] = tags
+        keep_id = tags.get(keep_tag)
         records, pages = client.queue()
         key = "movieId" if client.kind == "radarr" else "seriesId"
         queued = set(r.get(key) for r in records if isinstance(r.get(key), int))
@@ -132,6 +137,9 @@ def read_arr(clients, keep_tag, progress=None):
         if progress:
             what = "movies" if client.kind == "radarr" else "series"
             progress("%s: %d %s with files, %d queued" % (client.name, count, what, len(queued)))
+    missing = missing_keep_tag(keep_tag, seen_tags)
+    if missing:
+        raise AnalysisError(missing)
     return items, index, stats
 
 
