@@ -87,8 +87,8 @@ def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
     assert res.rc == 0, res.stdout[-3000:]
     # the playbook's printed summary, not only the module's result (it once printed a dict's method)
     summary = res.task("Summary")["msg"]
-    assert summary.startswith("%d of %d items score 80 or more" % (task["totals"]["candidates"],
-                                                                    task["totals"]["items"])), summary
+    expected = "%d of %d items score 80 or more" % (task["totals"]["candidates"], task["totals"]["items"])
+    assert summary.startswith(expected), summary
     assert "bound method" not in summary
     rows = dict((label(r), r) for r in task["rows"])
     assert dict((k, r["score"]) for k, r in rows.items()) == library_corpus.EXPECTED

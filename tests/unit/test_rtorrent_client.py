@@ -105,3 +105,43 @@ def test_a_loaded_torrent_exists_and_a_wrong_answer_is_an_error():
     assert answering(value=HASH.lower()).exists(HASH) is True
     with pytest.raises(rt.RTorrentError, match="answered d.hash"):
         answering(value="B" * 40).exists(HASH)
+
+
+class FormTransport(rt._HttpTransport):
+    """ruTorrent's httprpc as a fixed answer to a form (it is an _HttpTransport, as the client requires)."""
+
+    def __init__(self, answer):   # pylint: disable=super-init-not-called
+        self.answer = answer
+        self.description = "https://seedbox/rutorrent/plugins/httprpc/action.php"
+
+    def form(self, fields):
+        return self.answer
+
+
+@pytest.mark.parametrize("answer, message", [
+    (xmlrpc.client.dumps(xmlrpc.client.Fault(-506, "method 'mode=removewithdata' not defined"),
+                         methodresponse=True).encode(), "needs ruTorrent 5.3.0 or later"),
+    (b"false", "could not reach rTorrent, or its erasedata plugin refused"),
+])
+def test_rutorrent_answers_that_mean_nothing_was_removed(answer, message):
+    c = rt.RTorrentClient("https://seedbox/rutorrent/plugins/httprpc/action.php")
+    c.transport = FormTransport(answer)
+    with pytest.raises(rt.RTorrentError, match=message):
+        c.rutorrent_remove_with_data("A" * 40)
+
+
+def test_rutorrent_removewithdata_accepted():
+    c = rt.RTorrentClient("https://seedbox/rutorrent/plugins/httprpc/action.php")
+    c.transport = FormTransport(b'[["0"]]')
+    c.rutorrent_remove_with_data("A" * 40)
+
+
+def test_an_xmlrpc_call_answered_false_names_rtorrent_down_behind_rutorrent():
+    with pytest.raises(rt.RTorrentError, match="ruTorrent could not reach rTorrent"):
+        _false_client().call("d.hash", "A")
+
+
+def _false_client():
+    c = rt.RTorrentClient("scgi://127.0.0.1:1")
+    c.transport = AnswerTransport(b"false")
+    return c

@@ -81,6 +81,22 @@ def is_unknown_hash(fault):
     return fault.code in (-501, -503) and any(known in text for known in _UNKNOWN_HASH_TEXTS)
 
 
+def check_removewithdata_answer(answer, where):
+    """ruTorrent's answer to mode=removewithdata (plugins/httprpc/action.php, 5.3.0 and later): JSON. A ruTorrent
+    before 5.3.0 has no such mode and forwards the form to rTorrent, which answers an XML-RPC fault (HTTP 200);
+    a bare false means ruTorrent could not reach rTorrent or its erasedata plugin refused."""
+    text = (answer or b"").strip()
+    if text.startswith(b"<") or b"methodResponse" in text[:200]:
+        raise RTorrentError("ruTorrent at %s does not know mode=removewithdata (it passed the request on to rTorrent, "
+                            "which answered with an XML-RPC fault): data_removal rutorrent needs ruTorrent 5.3.0 or "
+                            "later; use data_removal sftp" % where)
+    if text == b"false":
+        raise RTorrentError("ruTorrent at %s answered false to removewithdata: it could not reach rTorrent, or its "
+                            "erasedata plugin refused (it only works once ruTorrent's web UI was opened since "
+                            "rTorrent started); nothing was removed: open ruTorrent once, or use data_removal sftp"
+                            % where)
+
+
 class _ScgiTransport:
     def __init__(self, url, timeout):
         parts = urlsplit(url)
@@ -160,8 +176,8 @@ class _HttpTransport:
         if resp.status == 401:
             raise RTorrentError("rTorrent: wrong username or password for %s (HTTP 401)" % self.description, 401)
         if resp.status != 200:
-            raise RTorrentError("rTorrent: %s answered HTTP %s %s" % (self.description, resp.status, resp.reason),
-                                resp.status)
+            raise RTorrentError("rTorrent: %s answered HTTP %s %s%s" % (
+                self.description, resp.status, resp.reason, _rutorrent_hint(resp.body)), resp.status)
         return resp.body
 
     def form(self, fields):
@@ -171,12 +187,21 @@ class _HttpTransport:
         if resp.status == 401:
             raise RTorrentError("rTorrent: wrong username or password for %s (HTTP 401)" % self.description, 401)
         if resp.status != 200:
-            raise RTorrentError("ruTorrent: %s answered HTTP %s to %s" % (self.description, resp.status, fields.get("mode")),
-                                resp.status)
+            raise RTorrentError("ruTorrent: %s answered HTTP %s to %s%s" % (
+                self.description, resp.status, fields.get("mode"), _rutorrent_hint(resp.body)), resp.status)
         return resp.body
 
     def close(self):
         self.http.close()
+
+
+def _rutorrent_hint(body):
+    """What ruTorrent's own error page says (its httprpc answers HTTP 500 with a line of text, e.g. "Could not
+    reach rTorrent over XMLRPC" when its XML-RPC proxy is off or rTorrent is down)."""
+    text = (body or b"")[:300].decode("utf-8", "replace").strip()
+    if not text or text.startswith("<"):
+        return ""
+    return ": %s" % text.splitlines()[0][:200]
 
 
 def data_path(torrent):
@@ -217,6 +242,10 @@ class RTorrentClient:
         if len(body) > MAX_REQUEST_BYTES:
             raise RTorrentError("rTorrent: request for %s is larger than rTorrent accepts" % method)
         payload = self.transport.post(body)
+        if payload.strip() == b"false":
+            # ruTorrent's httprpc answers a bare false (HTTP 200) when it could not get an answer from rTorrent
+            raise RTorrentError("rTorrent: %s answered false to %s: ruTorrent could not reach rTorrent (is rTorrent "
+                                "running?)" % (self.transport.description, method))
         try:
             return xmlrpc_client.loads(payload, use_builtin_types=True)[0][0]
         except xmlrpc_client.Fault as fault:
@@ -304,4 +333,5 @@ class RTorrentClient:
     def rutorrent_remove_with_data(self, torrent_hash):
         if not isinstance(self.transport, _HttpTransport):
             raise RTorrentError("ruTorrent removewithdata needs the ruTorrent httprpc URL, not SCGI")
-        self.transport.form({"mode": "removewithdata", "hash": torrent_hash})
+        answer = self.transport.form({"mode": "removewithdata", "hash": torrent_hash})
+        check_removewithdata_answer(answer, self.transport.description)

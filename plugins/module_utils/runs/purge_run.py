@@ -235,8 +235,13 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                     if not left and not client.exists(h):
                         break
                     if clock() > deadline:
-                        raise RemovalError("ruTorrent removewithdata of %s: %d paths still there after %ds"
-                                           % (entry["name"], len(left), verify_timeout))
+                        raise RemovalError(
+                            "ruTorrent removewithdata of %s: %d paths still there after %ds%s"
+                            % (entry["name"], len(left), verify_timeout,
+                               "" if client.exists(h) else
+                               " (ruTorrent erased the torrent; its erasedata clean-up deletes the data only once "
+                               "ruTorrent's web UI was opened since rTorrent started: open it, or use data_removal "
+                               "sftp; the next run finishes this removal from the journal)"))
                     sleep(1)
                 entry["data_verified"] = True
             else:
