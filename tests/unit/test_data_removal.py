@@ -63,3 +63,19 @@ def test_a_symlinked_file_is_unlinked_not_followed(root, tmp_path):
 def test_missing_root_is_an_error(tmp_path):
     with pytest.raises(RemovalError, match="mounted"):
         LocalRemover(str(tmp_path / "nope")).realdir(str(tmp_path / "nope"))
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_checks_is_never_followed(root, tmp_path):
+    """Check-then-delete by name: the remover's own unlink walks from download_root with O_NOFOLLOW, so a folder
+    replaced by a symlink between the check and the deletion makes it fail instead of deleting outside."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.mkv").write_text("precious")
+    rm = LocalRemover(str(root))
+    import shutil
+    shutil.rmtree(str(root / "Pack"))
+    os.symlink(str(outside), str(root / "Pack"))   # the swap
+    with pytest.raises(RemovalError, match="without following a link"):
+        rm.unlink(str(root / "Pack" / "a.mkv"))
+    assert (outside / "a.mkv").read_text() == "precious"
+    assert rm.lstat(str(root / "Pack" / "a.mkv")) is None   # never looks through the link either

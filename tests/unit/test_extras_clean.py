@@ -293,3 +293,17 @@ def test_a_journal_that_cannot_be_understood_stops_the_run(tmp_path):
     path.write_text("not json")
     with pytest.raises(StateError, match="cannot be read"):
         Journal(str(path)).read()
+
+
+def test_an_extra_whose_folder_became_a_symlink_is_not_deleted_outside(tmp_path):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs import extras_clean
+    root, outside = tmp_path / "movies", tmp_path / "outside"
+    (root / "Film").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "trailer.mkv").write_text("someone else's")
+    st = os.stat(str(outside / "trailer.mkv"))
+    os.rmdir(str(root / "Film"))
+    os.symlink(str(outside), str(root / "Film"))
+    with pytest.raises(extras_clean.CleanError):
+        extras_clean._unlink_checked(str(root / "Film" / "trailer.mkv"), str(root), (st.st_dev, st.st_ino, st.st_size))
+    assert (outside / "trailer.mkv").exists()

@@ -21,6 +21,7 @@ import stat
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import under_root
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, connect
+from ansible_collections.mediaops.servarr.plugins.module_utils import safe_fs
 
 
 class RemovalError(Exception):
@@ -113,12 +114,28 @@ class _Remover:
 
 
 class LocalRemover(_Remover):
+    """Every look and every deletion walks from download_root one folder at a time without following a link
+    (dir_fd, O_NOFOLLOW): a folder swapped for a symlink after the checks makes it fail, never follow."""
+
+    def _rel(self, path):
+        _check_inside(path, self.root)
+        return posixpath.relpath(posixpath.normpath(path), self.root)
+
     def lstat(self, path):
+        if posixpath.normpath(path) == self.root:
+            try:
+                return os.lstat(self.root)
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    return None
+                raise RemovalError("cannot inspect %s: %s" % (path, exc))
         try:
-            return os.lstat(path)
+            return safe_fs.lstat_beneath(self.root, self._rel(path))
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None
+            raise RemovalError("cannot inspect %s: %s" % (path, exc))
+        except safe_fs.UnsafePath as exc:
             raise RemovalError("cannot inspect %s: %s" % (path, exc))
 
     def realdir(self, path):
@@ -128,17 +145,16 @@ class LocalRemover(_Remover):
 
     def unlink(self, path):
         try:
-            os.unlink(path)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                raise RemovalError("cannot delete %s: %s" % (path, exc))
+            safe_fs.unlink_beneath(self.root, self._rel(path))
+        except (OSError, safe_fs.UnsafePath) as exc:
+            if getattr(exc, "errno", None) != errno.ENOENT:
+                raise RemovalError("cannot delete %s without following a link: %s" % (path, exc))
 
     def rmdir_if_empty(self, path):
         try:
-            os.rmdir(path)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST):
-                raise RemovalError("cannot remove folder %s: %s" % (path, exc))
+            safe_fs.rmdir_if_empty_beneath(self.root, self._rel(path))
+        except (OSError, safe_fs.UnsafePath) as exc:
+            raise RemovalError("cannot remove folder %s: %s" % (path, exc))
 
     def close(self):
         pass

@@ -362,7 +362,20 @@ def new_report():
             "resumed": []}
 
 
-def _take(path, size, root, recycle_dir, report):
+def _unlink_checked(path, root, identity):
+    """Delete ``path`` walking from ``root`` without following a link (dir_fd, O_NOFOLLOW), and only while it is
+    the regular file ``identity`` (device, inode, size) names; CleanError otherwise."""
+    rel = os.path.relpath(path, root)
+    try:
+        gone = safe_fs.unlink_beneath(root, rel, expect=lambda st: stat.S_ISREG(st.st_mode) and (
+            identity is None or (st.st_dev, st.st_ino, st.st_size) == identity))
+    except (OSError, safe_fs.UnsafePath) as exc:
+        raise CleanError("%s cannot be deleted from %s without following a link: %s" % (path, root, exc))
+    if gone is None:
+        raise CleanError("%s changed or went between its check and its deletion; kept" % path)
+
+
+def _take(path, size, root, recycle_dir, report, identity=None):
     """Recycle or delete one file (already checked to be the one expected), record it, check it is gone."""
     if recycle_dir:
         target = _recycle_target(recycle_dir, root, path)
@@ -370,7 +383,7 @@ def _take(path, size, root, recycle_dir, report):
         _record_recycled(recycle_dir, target)
         report["recycled"].append({"path": path, "to": target, "size": size})
     else:
-        os.unlink(path)
+        _unlink_checked(path, root, identity)
         report["removed"].append({"path": path, "size": size})
     if os.path.lexists(path):
         raise CleanError("%s is still there after removal" % path)
@@ -441,7 +454,7 @@ def remove(scan_result, report, recycle_dir=None, remove_folders=True, journal=N
             continue   # keep the sidecars of a video that was kept
         if cand.sidecars:
             journal.begin(cand, recycle_dir)
-        _take(cand.path, cand.size, cand.root, recycle_dir, report)
+        _take(cand.path, cand.size, cand.root, recycle_dir, report, identity=(cand.dev, cand.ino, cand.size))
         if cand.sidecars and after_video is not None:
             after_video(cand)
         for path, dev, ino, size in cand.sidecars:
@@ -449,7 +462,7 @@ def remove(scan_result, report, recycle_dir=None, remove_folders=True, journal=N
             if why:
                 report["not_removed"].append({"path": path, "reason": why})
                 continue
-            _take(path, size, cand.root, recycle_dir, report)
+            _take(path, size, cand.root, recycle_dir, report, identity=(dev, ino, size))
     if journal.written:
         journal.clear()
     if remove_folders:
