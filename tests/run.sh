@@ -9,6 +9,10 @@ export PATH="$VENV/bin:$PATH"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
+echo "== rTorrent 0.16 from Debian sid in a root of its own (built once, cached): the newer-rTorrent lab tests"
+SERVARR_SID_ROOT="$("$REPO/scripts/sid_root.sh" | tail -n 1)"
+export SERVARR_SID_ROOT SERVARR_REQUIRE_SID=1
+
 echo "== pytest: unit and integration (lab of real services)"
 cd "$REPO"
 python -m pytest -p no:cacheprovider -q tests/unit tests/integration

@@ -93,7 +93,23 @@ def write_htdigest(path, user, password):
         handle.write("%s:%s:%s\n" % (user, REALM, ha1))
 
 
-def start_rtorrent(d, port):
+def bind_into(root, d):
+    """Make the lab folder ``d`` visible at the same path inside the chroot ``root`` (a bind mount), so that
+    rTorrent there and every tool here agree on every path. Undone by stop()."""
+    inside = root.rstrip("/") + d
+    os.makedirs(inside, exist_ok=True)
+    run(["mount", "--bind", d, inside])
+    with open(os.path.join(d, "bind-mount"), "w") as handle:
+        handle.write(inside)
+
+
+def rtorrent_version(root=None):
+    """The rTorrent version a lab would run (Debian 12's, or the one in ``root``)."""
+    cmd = (["chroot", root] if root else []) + ["dpkg-query", "-W", "-f", "${Version}", "rtorrent"]
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False).stdout
+
+
+def start_rtorrent(d, port, root=None):
     session = os.path.join(d, "rtorrent-session")
     os.makedirs(session, exist_ok=True)
     rc = os.path.join(d, "rtorrent.rc")
@@ -113,8 +129,11 @@ def start_rtorrent(d, port):
             "",
         ]))
     log = open(os.path.join(d, "rtorrent.log"), "w")
-    proc = subprocess.Popen(["rtorrent", "-n", "-o", "import=%s" % rc], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    cmd = ["rtorrent", "-n", "-o", "import=%s" % rc]
+    if root:   # a newer rTorrent from Debian sid, in its own root (the lab folder bound in at the same path)
+        bind_into(root, d)
+        cmd = ["chroot", root] + cmd
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(os.path.join(d, "rtorrent.pid"), "w") as handle:
         handle.write(str(proc.pid))
     wait_port(port)
@@ -128,7 +147,7 @@ def start_lighttpd(d, port, scgi_port):
     scgi = '( "rt" => ( "host" => "127.0.0.1", "port" => %d, "check-local" => "disable" ) )' % scgi_port
     with open(conf, "w") as handle:
         handle.write("\n".join([
-            'server.modules = ( "mod_auth", "mod_authn_file", "mod_scgi", "mod_openssl" )',
+            'server.modules = ( "mod_auth", "mod_authn_file", "mod_setenv", "mod_scgi", "mod_openssl" )',
             'server.document-root = "%s"' % www,
             'server.bind = "127.0.0.1"',
             "server.port = %d" % port,
@@ -139,7 +158,10 @@ def start_lighttpd(d, port, scgi_port):
             'auth.backend = "htdigest"',
             'auth.backend.htdigest.userfile = "%s"' % os.path.join(d, "htdigest"),
             'auth.require = ( "" => ( "method" => "digest", "realm" => "%s", "require" => "valid-user" ) )' % REALM,
-            'scgi.server = ( "/RPC2" => %s, "/rutorrent/plugins/httprpc/action.php" => %s )' % (scgi, scgi),
+            'scgi.server = ( "/RPC2" => %s, "/rutorrent/plugins/httprpc/action.php" => %s, "/RPC2-untrusted" => %s )'
+            % (scgi, scgi, scgi),
+            # as current ruTorrent sends its requests: rTorrent 0.15+ refuses some commands to such a connection
+            '$HTTP["url"] =~ "^/RPC2-untrusted" { setenv.add-environment = ( "UNTRUSTED_CONNECTION" => "1" ) }',
             "",
         ]))
     run(["lighttpd", "-t", "-f", conf])
@@ -217,7 +239,7 @@ def wait_checked(client, expected, timeout=60):
     raise RuntimeError("rTorrent did not finish hash-checking %d torrents" % expected)
 
 
-def start(d):
+def start(d, rtorrent_root=None):
     if os.path.exists(os.path.join(d, "lab.json")):
         stop(d)
     shutil.rmtree(d, ignore_errors=True)
@@ -229,7 +251,7 @@ def start(d):
     password = "digest-" + hashlib.sha1(os.urandom(8)).hexdigest()[:12]
     make_tls(d)
     write_htdigest(os.path.join(d, "htdigest"), "seeduser", password)
-    start_rtorrent(d, ports["scgi"])
+    start_rtorrent(d, ports["scgi"], root=rtorrent_root)
     start_lighttpd(d, ports["https"], ports["scgi"])
     client_key = start_sshd(d, ports["ssh"])
 
@@ -268,6 +290,8 @@ def start(d):
         "scgi_url": "scgi://127.0.0.1:%d" % ports["scgi"],
         "rpc2_url": "https://localhost:%d/RPC2" % ports["https"],
         "rutorrent_url": "https://127.0.0.1:%d/rutorrent/plugins/httprpc/action.php" % ports["https"],
+        "untrusted_url": "https://127.0.0.1:%d/RPC2-untrusted" % ports["https"],
+        "rtorrent_version": rtorrent_version(rtorrent_root),
         "rtorrent_username": "seeduser",
         "rtorrent_password": password,
         "ca_path": os.path.join(d, "tls.crt"),
@@ -362,6 +386,14 @@ def _kill_pidfile(path):
 def stop(d):
     for name in ("radarr.pid", "sonarr.pid", "jellyfin.pid", "lighttpd.pid", "sshd.pid", "rtorrent.pid"):
         _kill_pidfile(os.path.join(d, name))
+    try:
+        with open(os.path.join(d, "bind-mount")) as handle:
+            inside = handle.read().strip()
+    except OSError:
+        inside = None
+    if inside:
+        subprocess.run(["umount", "-l", inside], check=False)
+        os.unlink(os.path.join(d, "bind-mount"))
     try:
         os.unlink(os.path.join(d, "lab.json"))
     except OSError:

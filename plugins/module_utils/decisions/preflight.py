@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 OK, WARNING, FAILURE = "ok", "warning", "failure"
 
 # The rTorrent commands this collection sends (purge, status, sync); rTorrent 0.16 refuses some others to
-# untrusted connections (d.timestamp.started, execute.capture...), which the collection never uses.
+# untrusted connections, which the collection never uses (tests/integration/test_rtorrent_016.py).
 RTORRENT_METHODS = ("system.client_version", "system.multicall", "d.multicall2", "d.erase", "d.hash",
                     "d.hashing", "d.directory", "d.base_path", "d.name", "d.size_bytes", "d.completed_bytes",
                     "d.complete", "d.state", "d.is_active", "d.ratio", "d.custom", "d.custom1",
