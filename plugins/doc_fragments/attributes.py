@@ -40,6 +40,27 @@ attributes:
       - mediaops.servarr.arr
 """
 
+    IDEMPOTENT = r"""
+options: {}
+attributes:
+  idempotent:
+    description:
+      - When run twice with the same options and nothing new on the services, the second run reports
+        C(changed=false) and changes nothing.
+    support: full
+"""
+
+    NOT_IDEMPOTENT = r"""
+options: {}
+attributes:
+  idempotent:
+    description:
+      - When run twice with the same options and nothing new on the services, the second run reports
+        C(changed=false) and changes nothing.
+    support: none
+    details: Every run sends its message.
+"""
+
     READ_ONLY = r"""
 options: {}
 attributes:

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - mediaops.servarr.arr
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
   - mediaops.servarr.attributes.ACTIONGROUP_ARR
 attributes:
   check_mode:
@@ -68,6 +69,9 @@ options:
     type: bool
     default: false
     version_added: 0.3.0
+seealso:
+  - module: mediaops.servarr.rtorrent_purge
+  - module: mediaops.servarr.jellyfin_refresh
 """
 
 EXAMPLES = r"""

@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - mediaops.servarr.arr
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
 attributes:
   check_mode:
     support: full

@@ -32,6 +32,7 @@ extends_documentation_fragment:
   - mediaops.servarr.jellyfin
   - mediaops.servarr.arr.OPTIONAL
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
 attributes:
   check_mode:
     support: full
@@ -89,6 +90,9 @@ options:
       - Without a checkpoint, imports from this many hours back count as new.
     type: int
     default: 24
+seealso:
+  - module: mediaops.servarr.video_extras_clean
+  - module: mediaops.servarr.servarr_preflight
 """
 
 EXAMPLES = r"""

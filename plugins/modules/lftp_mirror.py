@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - mediaops.servarr.sftp
   - mediaops.servarr.rtorrent
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
   - mediaops.servarr.attributes.ACTIONGROUP_RTORRENT
 attributes:
   check_mode:
@@ -213,6 +214,9 @@ options:
     default: 30
 requirements:
   - lftp and OpenSSH's ssh on the managed host
+seealso:
+  - module: mediaops.servarr.rtorrent_purge
+  - module: mediaops.servarr.servarr_preflight
 """
 
 EXAMPLES = r"""

@@ -41,6 +41,7 @@ extends_documentation_fragment:
   - mediaops.servarr.jellyfin
   - mediaops.servarr.prowlarr
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
 attributes:
   check_mode:
     support: full

@@ -23,6 +23,7 @@ author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.NOT_IDEMPOTENT
 attributes:
   check_mode:
     support: full

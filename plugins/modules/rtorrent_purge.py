@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - mediaops.servarr.rtorrent
   - mediaops.servarr.sftp
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
   - mediaops.servarr.attributes.ACTIONGROUP_RTORRENT
 attributes:
   check_mode:
@@ -168,6 +169,10 @@ options:
         Defaults to C(purge.lock) in O(state_dir).
     type: path
     version_added: 0.3.0
+seealso:
+  - module: mediaops.servarr.arr_history_hashes
+  - module: mediaops.servarr.seedbox_status
+  - module: mediaops.servarr.servarr_preflight
 """
 
 EXAMPLES = r"""

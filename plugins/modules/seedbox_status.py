@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - mediaops.servarr.rtorrent
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
   - mediaops.servarr.attributes.READ_ONLY
   - mediaops.servarr.attributes.ACTIONGROUP_RTORRENT
 options:
@@ -40,6 +41,9 @@ options:
     description:
       - The seedbox's size in GB (10^9 bytes) when rTorrent cannot tell it, for example a rented plan's quota.
     type: float
+seealso:
+  - module: mediaops.servarr.rtorrent_purge
+  - module: mediaops.servarr.servarr_preflight
 """
 
 EXAMPLES = r"""

@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - mediaops.servarr.arr
   - mediaops.servarr.jellyfin
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
   - mediaops.servarr.attributes.READ_ONLY
 options:
   download_root:

@@ -37,6 +37,7 @@ author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.attributes
+  - mediaops.servarr.attributes.IDEMPOTENT
 attributes:
   check_mode:
     support: full
@@ -125,6 +126,8 @@ options:
     type: path
     default: /var/lib/servarr/video_extras_clean.journal.json
     version_added: 0.3.0
+seealso:
+  - module: mediaops.servarr.jellyfin_refresh
 """
 
 EXAMPLES = r"""
