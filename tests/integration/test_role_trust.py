@@ -1,8 +1,10 @@
 """The run user cannot make root act for it, and no job can plant code another job runs (issue 15 #2, #3).
 The role's own templates, rendered, run for real: servarr-cron as root with a symlink the run user planted in
 the log folder; ansible-playbook with the jobs' ansible.cfg and a plugin planted where a job can write."""
+import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,7 @@ def render(name, **values):
     env.filters["comment"] = lambda text: "# " + text
     env.filters["quote"] = lambda text: "'%s'" % str(text).replace("'", "'\\''")
     env.filters["bool"] = bool
+    env.filters["regex_replace"] = lambda text, pattern, repl: re.sub(pattern, repl, str(text))
     return env.get_template(name).render(ansible_managed="test", **values)
 
 
@@ -45,18 +48,35 @@ def base():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def cron_setup(base, user):
-    libexec, creds, logs = (os.path.join(base, n) for n in ("libexec", "credentials", "logs"))
-    for folder in (libexec, creds, logs):
+JOB_SCRIPT = "#!/bin/sh\necho \"job error line uid=$(id -u)\" >&2\nexit 3\n"
+
+
+def cron_setup(base, user, job_script=JOB_SCRIPT):
+    libexec, creds, logs, state = (os.path.join(base, n) for n in ("libexec", "credentials", "logs", "state"))
+    for folder in (libexec, creds, logs, state):
         os.mkdir(folder)
     os.chmod(libexec, 0o755)
     os.chmod(creds, 0o700)
     os.chown(logs, user.pw_uid, user.pw_gid)
+    # the role's layout: the state folder and jobs/ are root's, each job's folder and the reports the run user's
+    os.chown(state, 0, user.pw_gid)
+    os.chmod(state, 0o750)
+    os.mkdir(os.path.join(state, "jobs"), 0o750)
+    os.chown(os.path.join(state, "jobs"), 0, user.pw_gid)
+    jobs = []
+    for name in ("sync", "purge", "analysis"):
+        own = os.path.join(state, "jobs", name)
+        os.mkdir(own, 0o750)
+        os.chown(own, user.pw_uid, user.pw_gid)
+        extra = [os.path.join(state, "reports")] if name == "analysis" else [os.path.join(base, "staging")]
+        jobs.append({"name": name, "writable_paths": [own, logs] + extra})
+    os.mkdir(os.path.join(state, "reports"), 0o750)
+    os.chown(os.path.join(state, "reports"), user.pw_uid, user.pw_gid)
     with open(os.path.join(creds, "vault-pass"), "w") as handle:
         handle.write("not-a-secret")
     job = os.path.join(libexec, "servarr-job")
     with open(job, "w") as handle:
-        handle.write("#!/bin/sh\necho \"job error line uid=$(id -u)\" >&2\nexit 3\n")
+        handle.write(job_script)
     notify = os.path.join(libexec, "servarr-notify")
     with open(notify, "w") as handle:
         handle.write("import os, sys\nprint('notified', sys.argv[1], os.environ.get('MONITOR_EXIT_STATUS'))\n")
@@ -66,7 +86,7 @@ def cron_setup(base, user):
     with open(script, "w") as handle:
         handle.write(render("servarr-cron.sh.j2", servarr_run_user=RUN_USER, servarr_libexec_dir=libexec,
                             __servarr_credentials_dir=creds, servarr_log_dir=logs, servarr_umask="0002",
-                            servarr_tasks_max=512))
+                            servarr_tasks_max=512, servarr_state_dir=state + "/", __servarr_jobs=jobs))
     os.chmod(script, 0o755)
     return script, logs
 
@@ -101,6 +121,39 @@ def test_the_job_log_is_written_by_the_run_user(base, run_user):
         text = handle.read()
     assert "job error line uid=%d" % run_user.pw_uid in text     # the job ran as the run user
     assert "notified cron:sync 3" in text                        # the wrapper's notifier output, appended as the user
+
+
+def test_a_job_writes_only_its_own_state_folder(base, run_user):
+    """Issue 15 #3: each job may write only its own state, never the state folder or another job's folder."""
+    probe = "#!/bin/sh\n" + "".join("if ( : > %(d)s/probe ) 2>/dev/null; then echo \"write %(k)s ok\"; else echo \"write %(k)s refused\"; fi >&2\n"
+                     % {"d": os.path.join(base, "state", *rel), "k": key}
+                     for key, rel in (("top", ()), ("own", ("jobs", "sync")), ("other", ("jobs", "purge")),
+                                      ("reports", ("reports",))))
+    probe += "exit 0\n"
+    script, logs = cron_setup(base, run_user, job_script=probe)
+    proc = subprocess.run(["bash", script, "sync", "/nonexistent.yml", "check", "30"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with open(os.path.join(logs, "sync.log")) as handle:
+        text = handle.read()
+    # the permissions alone refuse the top (root's); the read-only bind refuses the other job's and the reports
+    assert "write own ok" in text, text
+    for key in ("top", "other", "reports"):
+        assert "write %s refused" % key in text, text
+    assert os.path.exists(os.path.join(base, "state", "jobs", "sync", "probe"))
+    assert not os.path.exists(os.path.join(base, "state", "jobs", "purge", "probe"))
+    # the analysis job may write the reports (its writable_paths), and still not the sync job's folder
+    os.unlink(os.path.join(logs, "sync.log"))
+    proc = subprocess.run(["bash", script, "analysis", "/nonexistent.yml", "check", "30"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with open(os.path.join(logs, "analysis.log")) as handle:
+        text = handle.read()
+    assert "write reports ok" in text and "write top refused" in text and "write own refused" in text, text
+    # a job the host does not have is refused before anything runs
+    proc = subprocess.run(["bash", script, "nosuchjob", "/nonexistent.yml", "check", "30"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert proc.returncode == 78 and "no job nosuchjob" in proc.stderr
 
 
 CFG_VALUES = dict(servarr_ntfy_url="", servarr_metrics_enabled=False, __servarr_callbacks=[])
@@ -185,7 +238,7 @@ def _capture_server(redirect_to=None):
     return server, seen
 
 
-def _notify(tmp_path, url, log_text=None, log_symlink_to=None):
+def _notify(tmp_path, url, log_text=None, log_symlink_to=None, run_id="run42", status="1"):
     logs, creds = tmp_path / "logs", tmp_path / "creds"
     logs.mkdir()
     creds.mkdir()
@@ -198,7 +251,8 @@ def _notify(tmp_path, url, log_text=None, log_symlink_to=None):
     config = tmp_path / "ntfy.json"
     config.write_text('{"url": "%s"}' % url)
     env = dict(os.environ, SERVARR_NTFY_CONFIG=str(config), SERVARR_LOG_DIR=str(logs),
-               CREDENTIALS_DIRECTORY=str(creds), MONITOR_SERVICE_RESULT="exit-code", MONITOR_EXIT_STATUS="1")
+               CREDENTIALS_DIRECTORY=str(creds), MONITOR_SERVICE_RESULT="exit-code", MONITOR_EXIT_STATUS=status,
+               MONITOR_INVOCATION_ID=run_id)
     return subprocess.run(["/usr/bin/python3", NOTIFY, "servarr-sync.service"], env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=60, check=False)
 
@@ -234,7 +288,8 @@ def test_notify_masks_secrets_and_never_reads_through_a_symlink(tmp_path):
             else:
                 target.unlink()
         proc = _notify(tmp_path, "http://127.0.0.1:%d/topic" % server.server_port,
-                       log_text="TASK [x] token tk_supersecrettoken123 leaked\nvault-password-xyz\n"
+                       log_text="servarr-job[1] sync: REAL RUN (servarr_dry_run is false) (run run42)\n"
+                                "TASK [x] token tk_supersecrettoken123 leaked\nvault-password-xyz\n"
                                 "api_key=abcdef123456 password: hunter22\n")
     finally:
         server.shutdown()
@@ -243,3 +298,21 @@ def test_notify_masks_secrets_and_never_reads_through_a_symlink(tmp_path):
     for secret in ("tk_supersecrettoken123", "vault-password-xyz", "abcdef123456", "hunter22"):
         assert secret not in body
     assert "leaked" in body
+
+
+def test_notify_sends_only_the_failed_runs_own_lines_and_names_a_credential_that_did_not_load(tmp_path):
+    """Issue 17: a run that could not start (systemd's 243: a credential did not load) was reported as "exit
+    status 243." with the previous run's log tail."""
+    server, seen = _capture_server()
+    log = ("servarr-job[1] sync: DRY RUN (ansible-playbook --check --diff) (run earlier1)\n"
+           "TASK [earlier run's task] fatal: the earlier run's failure\n")
+    try:
+        proc = _notify(tmp_path, "http://127.0.0.1:%d/topic" % server.server_port, log_text=log,
+                       run_id="thisrun2", status="243")
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    body = json.loads(seen[-1]["body"])["message"]
+    assert "earlier run's" not in body and "earlier1" not in body
+    assert "could not start (exit status 243)" in body and "credential" in body
+    assert "no log line of this run" in body

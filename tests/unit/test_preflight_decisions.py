@@ -81,3 +81,17 @@ def test_requests_per_instance_do_not_depend_on_library_size(tmp_path, movies):
         server.shutdown()
     assert "error" not in facts
     assert sum(server.counts.values()) == 5
+
+
+def test_the_role_layout_of_the_state_folder_is_judged_by_the_jobs_folders(tmp_path):
+    # the role's layout: the state folder is root's, each job writes its own jobs/<job>
+    state = tmp_path / "state"
+    (state / "jobs" / "sync").mkdir(parents=True)
+    (state / "jobs" / "purge").mkdir()
+    facts = gather.local_facts(state_dir=str(state))
+    assert facts["state_dir"]["writable"]
+    facts["state_dir"].update(writable=False, jobs=[str(state / "jobs" / "purge")])
+    facts["user"] = "servarr"
+    [got] = [c for c in decide.local_checks(facts) if c["check"] == "state folder"]
+    assert got["status"] == decide.FAILURE
+    assert str(state / "jobs" / "purge") in got["message"] and "servarr" in got["message"]

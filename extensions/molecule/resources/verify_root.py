@@ -198,8 +198,11 @@ def installed(root, lab_json, scheduler):
             check(sync.get(key) == [value], "sync service %s=%s" % (key, value))
         rw = sync.get("ReadWritePaths", [""])[0].split()
         nas = lab["nas"]
-        check(rw == ["-/var/lib/servarr", "-/var/log/servarr", "-%s/_staging" % nas, "-%s/_done" % nas],
-              "sync ReadWritePaths are the state, log, staging and import folders: %s" % rw)
+        check(rw == ["-/var/lib/servarr/jobs/sync", "-/var/log/servarr", "-%s/_staging" % nas, "-%s/_done" % nas],
+              "sync ReadWritePaths are its own state folder, the log, staging and import folders: %s" % rw)
+        analysis_rw = unit_values(read(root, "etc/systemd/system/%sanalysis.service" % PREFIX))["ReadWritePaths"][0]
+        check(analysis_rw.split() == ["-/var/lib/servarr/jobs/analysis", "-/var/log/servarr", "-/var/lib/servarr/reports"],
+              "analysis ReadWritePaths are its own state folder, the log and the reports: %s" % analysis_rw)
         cleanup_rw = unit_values(read(root, "etc/systemd/system/%scleanup.service" % PREFIX))["ReadWritePaths"][0]
         check(cleanup_rw.split()[2:] == ["-%s/movies" % nas, "-%s/series" % nas],
               "cleanup ReadWritePaths add the library roots: %s" % cleanup_rw)
@@ -241,8 +244,19 @@ def installed(root, lab_json, scheduler):
                 "etc/servarr/inventory/group_vars/servarr/main.yml", "etc/servarr/ansible.cfg"):
         mode, o_uid, o_gid = mode_owner(root, rel)
         check(o_uid == 0 and o_gid == gid and mode & 0o027 == 0, "%s root:servarr, nothing for others (%o)" % (rel, mode))
-    for rel in ("var/lib/servarr", "var/lib/servarr/reports", "var/lib/servarr/locks", "var/log/servarr"):
+    for rel in ("var/lib/servarr", "var/lib/servarr/jobs"):
+        check(mode_owner(root, rel) == (0o750, 0, gid), "%s is 0750 root:servarr (no job writes there)" % rel)
+    jobs = sorted(os.listdir(os.path.join(root, "var/lib/servarr/jobs")))
+    check(jobs == ["analysis", "cleanup", "jellyfin", "purge", "reduce", "sync"], "a state folder per job: %s" % jobs)
+    for rel in ["var/lib/servarr/jobs/" + job for job in jobs] + ["var/lib/servarr/reports", "var/log/servarr"]:
         check(mode_owner(root, rel) == (0o750, uid, gid), "%s is 0750 servarr" % rel)
+    # the files 0.2 kept directly in the state folder (prepare.yml planted them) moved into their job's folder
+    for rel, job in (("arr-history-oldradarr.json", "purge"), ("purge-oldbox.journal.jsonl", "purge"),
+                     ("lftp_mirror-oldbox.json", "sync")):
+        moved = os.path.join(root, "var/lib/servarr/jobs", job, rel)
+        check(not os.path.lexists(os.path.join(root, "var/lib/servarr", rel)) and os.path.isfile(moved)
+              and read(root, os.path.relpath(moved, root)) == "planted by prepare.yml: %s\n" % rel,
+              "0.2's %s moved into jobs/%s/ unchanged" % (rel, job))
     world = []
     for top, dirs, files in os.walk(os.path.join(root, "etc/servarr")):
         for name in dirs + files:
@@ -252,6 +266,11 @@ def installed(root, lab_json, scheduler):
     hits = secret_hits(root, secrets)
     check(not hits, "no secret in clear outside credentials/: %s" % hits)
     settings = read(root, "etc/servarr/inventory/group_vars/servarr/main.yml")
+    for key, path in (("servarr_sync_state_file", "/var/lib/servarr/jobs/sync/lftp_mirror.json"),
+                      ("servarr_purge_journal", "/var/lib/servarr/jobs/purge/purge-journal.jsonl"),
+                      ("servarr_jellyfin_checkpoint", "/var/lib/servarr/jobs/jellyfin/jellyfin.checkpoint.json")):
+        check(re.search(r"(?m)^%s: %s$" % (key, re.escape(path)), settings) is not None,
+              "%s set directly in the state folder (as 0.2 had it) now names %s" % (key, path))
     check("servarr_sftp_key_file: \"{{ lookup('ansible.builtin.env', 'CREDENTIALS_DIRECTORY') }}/sftp-key\"" in settings,
           "the SFTP key setting points at the run's credential")
     for name in ("servarr-job", "servarr-cron", "servarr-notify"):
@@ -380,7 +399,7 @@ def judge(root, job, what, proc, secrets, expect, expect_lock, seconds):
 
 
 def lock_test(root, run):
-    with open(os.path.join(root, "var/lib/servarr/locks/jellyfin.lock"), "a") as handle:
+    with open(os.path.join(root, "var/lib/servarr/jobs/jellyfin/job.lock"), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         run()
 

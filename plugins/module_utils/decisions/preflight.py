@@ -97,6 +97,10 @@ def local_checks(facts):
             out.append(check("local", "state folder", FAILURE,
                              "state folder %s and its parent do not exist: install the role or set state_dir"
                              % state["path"]))
+        elif state["exists"] and not state["writable"] and state.get("jobs"):
+            out.append(check("local", "state folder", FAILURE,
+                             "the jobs' state folders %s are not writable by the run user (%s): run the role again"
+                             % (", ".join(state["jobs"]), facts.get("user"))))
         elif state["exists"] and not state["writable"]:
             out.append(check("local", "state folder", FAILURE,
                              "state folder %s is not writable by the run user" % state["path"]))

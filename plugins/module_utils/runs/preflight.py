@@ -53,6 +53,16 @@ def local_facts(staging_dir=None, dest=None, library_roots=(), anchor_file=None,
     if state_dir:
         entry = _folder(state_dir)
         entry["parent_exists"] = os.path.isdir(os.path.dirname(os.path.abspath(state_dir)))
+        jobs = os.path.join(state_dir, "jobs")
+        if os.path.isdir(jobs) and not entry["writable"]:
+            # the role's layout: the state folder is root's and each job writes only its own jobs/<job>
+            try:
+                folders = [os.path.join(jobs, name) for name in sorted(os.listdir(jobs))]
+            except OSError:
+                folders = []
+            folders = [path for path in folders if os.path.isdir(path)]
+            entry["jobs"] = [path for path in folders if not os.access(path, os.W_OK | os.X_OK)]
+            entry["writable"] = bool(folders) and not entry["jobs"]
         facts["state_dir"] = entry
     return facts
 
