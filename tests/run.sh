@@ -37,6 +37,10 @@ fi
 (cd "$COLL" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
    --color no 2>&1 | { grep -v -E "^WARNING: Location|^(Looking in|Collecting|  Downloading|Installing collected|Successfully installed|Requirement already)" || true; })
 
+echo "== ansible-test units (pytest-xdist, as Galaxy users and ansible-test run them)"
+(cd "$COLL" && ansible-test units --local --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+   --color no 2>&1 | { grep -v -E "^WARNING: (Location|Using locale|Reviewing previous)" || true; })
+
 echo "== ansible-lint (production profile)"
 (cd "$COLL" && ANSIBLE_COLLECTIONS_PATH="$WORK" ansible-lint --profile production --offline)
 

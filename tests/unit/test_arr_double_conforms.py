@@ -11,9 +11,11 @@ import urllib.request
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from conftest import SPECS
 import arr_double
 import scenario
+
+# the official OpenAPI documents (tests/specs/README.md)
+SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 
 
 FILES = {"radarr": "radarr-v3-openapi.json", "sonarr": "sonarr-v4-openapi.json"}

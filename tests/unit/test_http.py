@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import (
     DigestState, HttpClient, ServiceError, parse_challenge)
+from http_servers import Basic as _Basic, serve as _serve  # tests/lab (conftest puts it on sys.path)
 
 
 def test_parse_challenge():
@@ -35,28 +36,6 @@ def test_unsupported_digest_algorithm_is_an_error():
 def test_bad_urls(url):
     with pytest.raises(ServiceError):
         HttpClient(url, "svc")
-
-
-class _Basic(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    seen = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        _Basic.seen.append(self.headers.get("Authorization"))
-        if self.headers.get("Authorization") != "Basic dTpw":
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="x"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
 
 
 def test_basic_negotiated_once_then_sent_up_front():
@@ -100,18 +79,6 @@ class _Status(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-def _serve(handler, tls_dir=None):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    if tls_dir:
-        import ssl
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(os.path.join(tls_dir, "tls.crt"), os.path.join(tls_dir, "tls.key"))
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def test_a_failing_page_is_named_and_the_retries_said():

@@ -152,8 +152,8 @@ def test_a_wrong_proxy_password_is_a_clear_error(lab, no_env_proxy):
 
 
 def test_http_sends_the_absolute_url_to_the_proxy(no_env_proxy):
-    from test_http import _Basic, _serve
-    server = _serve(_Basic)
+    from http_servers import Basic, serve
+    server = serve(Basic)
     proxy = TinyProxy()
     no_env_proxy.setenv("HTTP_PROXY", proxy.url)
     try:

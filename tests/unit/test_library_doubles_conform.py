@@ -8,7 +8,6 @@ import threading
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from conftest import SPECS
 import arr_double
 import jellyfin_double
 import library_corpus
@@ -16,6 +15,9 @@ import prowlarr_double
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.arr import ArrClient, ArrError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import ProwlarrClient, ProwlarrError
+
+# the official OpenAPI documents (tests/specs/README.md)
+SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 
 FILES = {"radarr": "radarr-v3-openapi.json", "sonarr": "sonarr-v4-openapi.json"}
 KEYS = {"radarr": library_corpus.RADARR_KEY, "sonarr": library_corpus.SONARR_KEY}

@@ -104,6 +104,9 @@ def test_which_processes_count_as_the_ansible_controller():
     assert is_ansible_controller(["/usr/bin/ansible", "all", "-m", "ping"])
     assert not is_ansible_controller([python, "/root/.ansible/tmp/ansible-tmp-1/AnsiballZ_lftp_mirror.py"])
     assert not is_ansible_controller(["/bin/sh", "-c", "python AnsiballZ_x.py && sleep 0"])
+    # ansible-test (which runs these tests, under pytest-xdist too) runs no modules
+    assert not is_ansible_controller([python, "/venv/bin/ansible-test", "units", "--local"])
+    assert is_ansible_controller([python, "/venv/bin/ansible-pull", "-U", "repo"])
     # pytest is no Ansible controller: only the parent is watched
     assert [pid for pid, start, what in ancestors_to_watch()] == [os.getppid()]
 

@@ -1,6 +1,6 @@
 """seedbox_status: capacity with and without a quota, states, shared data counted once; against the real rTorrent."""
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.seedbox_status import read_torrents, summarize
-from conftest import rtorrent
+from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
 
 GB = 10 ** 9
 
@@ -38,7 +38,7 @@ def test_nothing_loaded_or_started():
 
 
 def test_real_rtorrent(lab):
-    client = rtorrent(lab)
+    client = RTorrentClient(lab["scgi_url"])
     torrents = read_torrents(client)
     assert client.request_count == 1
     s = summarize(torrents)

@@ -1,6 +1,7 @@
 """Every servarr_* variable a playbook reads is documented in one place: the role's argument spec (the role's
 own options) or docs/docsite/rst/variables.rst (the jobs' settings)."""
 import os
+import sys
 import re
 
 import yaml
@@ -72,6 +73,6 @@ def test_the_scan_sees_a_name_that_is_not_documented(tmp_path, monkeypatch):
     extra = tmp_path / "playbooks"
     extra.mkdir()
     (extra / "x.yml").write_text("- hosts: all\n  tasks:\n    - debug: {msg: \"{{ servarr_not_a_real_setting }}\"}\n")
-    monkeypatch.setattr(__import__(__name__), "PLAYBOOKS", str(extra))
+    monkeypatch.setattr(sys.modules[__name__], "PLAYBOOKS", str(extra))
     assert "servarr_not_a_real_setting" in _read_by_playbooks()
     assert "servarr_not_a_real_setting" not in _documented()

@@ -98,14 +98,16 @@ def proc_cmdline(pid):
         return []
 
 
+# the Ansible programs that run modules (their workers are forks with the same command line); ansible-test,
+# ansible-lint, ansible-doc or ansible-galaxy never do
+CONTROLLERS = ("ansible", "ansible-playbook", "ansible-pull", "ansible-console")
+
+
 def is_ansible_controller(cmdline):
     """Is this the command line of an Ansible controller program (ansible-playbook, ansible, ansible-pull,
-    ... or a worker forked from one), as opposed to the AnsiballZ wrapper a module runs in?"""
-    for arg in cmdline[:2]:
-        base = os.path.basename(arg)
-        if base == "ansible" or (base.startswith("ansible-") and not base.startswith("ansible-tmp")):
-            return True
-    return False
+    ansible-console, or a worker forked from one), as opposed to the AnsiballZ wrapper a module runs in, or a
+    test runner such as ansible-test?"""
+    return any(os.path.basename(arg) in CONTROLLERS for arg in cmdline[:2])
 
 
 def ancestors_to_watch(pid=None):
