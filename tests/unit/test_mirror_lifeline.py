@@ -280,3 +280,30 @@ def test_a_closed_result_pipe_stops_the_run(tmp_path):
     proc.stdout.close()          # the reader goes away
     proc.wait(timeout=20)
     assert open(out).read() == "the reader of the module's output is gone"
+
+
+def test_a_zombie_counts_as_ended():
+    child = subprocess.Popen(["/bin/true"])
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with open("/proc/%d/stat" % child.pid) as handle:
+            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.01)
+    try:
+        assert lifeline_mod.proc_stat(child.pid) is None     # ended, not yet reaped by its parent
+    finally:
+        child.wait()
+
+
+def test_stopped_looks_at_the_ancestors_itself_not_only_the_watcher_thread():
+    """A hand-off asks ``stopped`` just before it renames: an ancestor that ended a moment ago must count even
+    when the watcher thread has not polled yet (it polls every poll_interval and can be starved)."""
+    child = subprocess.Popen(["/bin/sleep", "30"])
+    start = lifeline_mod.proc_stat(child.pid)[1]
+    line = lifeline_mod.Lifeline(poll_interval=3600)
+    line._watched = [(child.pid, start, "/venv/bin/ansible-playbook")]
+    assert line.stopped is None
+    child.kill()
+    child.wait()
+    assert line.stopped and "ended" in line.stopped

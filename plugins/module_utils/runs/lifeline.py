@@ -84,6 +84,8 @@ def proc_stat(pid):
     except (IOError, OSError):
         return None
     fields = data[data.rfind(b")") + 2:].split()
+    if fields[:1] in ([b"Z"], [b"X"]):   # a zombie has ended: only its exit status waits to be read
+        return None
     try:
         return int(fields[1]), int(fields[19]), int(fields[2])
     except (IndexError, ValueError):
@@ -175,6 +177,7 @@ class Lifeline:
         self._lock = threading.RLock()
         self._old_handlers = {}
         self._watcher = None
+        self._watched = []
         self._closed = threading.Event()
 
     # -- being told to stop -------------------------------------------------------------------------------
@@ -189,6 +192,7 @@ class Lifeline:
             self.stop("its parent process ended before the run started")
         if watch_ancestors:
             watch = ancestors_to_watch()
+            self._watched = watch
             self._watcher = threading.Thread(target=self._watch, args=(watch,), name="lifeline")
             self._watcher.daemon = True
             self._watcher.start()
@@ -212,11 +216,8 @@ class Lifeline:
         except (ImportError, AttributeError, OSError, ValueError):
             poller = None
         while not self._closed.wait(self.poll_interval):
-            for pid, start, what in watch:
-                stat = proc_stat(pid)
-                if stat is None or stat[1] != start:
-                    self.stop("%s (pid %d) ended" % (what.split(" ")[-1].rsplit("/", 1)[-1] or what, pid))
-                    return
+            if self._ancestor_ended(watch):
+                return
             if poller is not None:
                 try:
                     events = poller.poll(0)
@@ -226,8 +227,21 @@ class Lifeline:
                     self.stop("the reader of the module's output is gone")
                     return
 
+    def _ancestor_ended(self, watch):
+        for pid, start, what in watch:
+            stat = proc_stat(pid)
+            if stat is None or stat[1] != start:
+                self.stop("%s (pid %d) ended" % (what.split(" ")[-1].rsplit("/", 1)[-1] or what, pid))
+                return True
+        return False
+
     @property
     def stopped(self):
+        """Why the run must stop, or None. Asked before every step that changes something, so it also looks at
+        the watched ancestors itself: the watcher thread polls only every ``poll_interval`` (and may be starved
+        on a busy host), and a hand-off must never happen after ansible-playbook ended."""
+        if self.reason is None and self._watched:
+            self._ancestor_ended(self._watched)
         return self.reason
 
     def check(self):

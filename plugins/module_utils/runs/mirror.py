@@ -514,6 +514,8 @@ class Sync:
                 self.log("%s: FAILED: %s" % (item.name, entry["error"]))
                 return entry
             entry["verified"] = True
+            if self.stopped:   # asked again just before the one step that cannot be taken back here
+                raise Stopped(self.stopped)
             try:
                 rename_noreplace(staged, final)
             except FileExistsError:
