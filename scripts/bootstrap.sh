@@ -39,7 +39,7 @@ elif [ "${1:-}" = "--importer" ]; then
   CHECK_IMPORT="import galaxy_importer"
 fi
 PYTHON="${PYTHON:-python3}"
-PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck debootstrap)
+PACKAGES=(rtorrent lighttpd openssh-server openssh-client lftp openssl python3-venv shellcheck debootstrap systemd-container)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

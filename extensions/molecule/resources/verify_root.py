@@ -6,6 +6,9 @@ verify_root.py compare ROOT FILE               fail if ROOT differs from the lis
 verify_root.py installed ROOT LAB_JSON SCHED   the installed host: units or cron lines, logrotate, modes, the
                                                venv's collection, each job's exact command run in ROOT, the lock,
                                                the failure notifier
+verify_root.py booted ROOT LAB_JSON            boot ROOT with systemd (systemd-nspawn) and check for real: a
+                                               timer fires a dry run, LoadCredential delivers, the sandbox lets a
+                                               job write only its own folders, OnFailure reaches ntfy
 verify_root.py absent ROOT FILE keep-data|remove-data   what state=absent must leave (or not)
 """
 import fcntl
@@ -271,6 +274,14 @@ def installed(root, lab_json, scheduler):
                       ("servarr_jellyfin_checkpoint", "/var/lib/servarr/jobs/jellyfin/jellyfin.checkpoint.json")):
         check(re.search(r"(?m)^%s: %s$" % (key, re.escape(path)), settings) is not None,
               "%s set directly in the state folder (as 0.2 had it) now names %s" % (key, path))
+    check(re.search(r"(?m)^servarr_sftp_known_hosts: /etc/servarr/files/known_hosts$", settings) is not None
+          and mode_owner(root, "etc/servarr/files/known_hosts") == (0o640, 0, gid)
+          and read(root, "etc/servarr/files/known_hosts").strip() != "",
+          "servarr_config_files: known_hosts installed 0640 root:servarr, the setting points at it")
+    check(read(root, "etc/servarr/my-notes.txt") == "the user's own notes\n", "the user's own file in /etc/servarr stays")
+    if scheduler == "cron":   # the cron scenario installs the venv from a wheelhouse alone (--no-index)
+        wheels = glob.glob(os.path.join(root, "opt/mediaops-servarr/wheelhouse/ansible_core-*.whl"))
+        check(len(wheels) == 1, "servarr_pip_wheelhouse copied to /opt/mediaops-servarr/wheelhouse: %s" % wheels)
     check("servarr_sftp_key_file: \"{{ lookup('ansible.builtin.env', 'CREDENTIALS_DIRECTORY') }}/sftp-key\"" in settings,
           "the SFTP key setting points at the run's credential")
     for name in ("servarr-job", "servarr-cron", "servarr-notify"):
@@ -434,6 +445,165 @@ def notifier_systemd(root, lab, uid, gid):
         shutil.rmtree(os.path.join(root, "run/servarr-test-credentials"), ignore_errors=True)
 
 
+# -- a booted systemd ------------------------------------------------------------------------------------------
+PROBE = r"""#!/bin/sh
+# run by the real servarr-sync.service (a drop-in replaces its ExecStart only): what may it write?
+out=/var/lib/servarr/jobs/sync/probe.txt
+: > "$out" || exit 1
+try() { if ( : > "$2" ) 2>/dev/null; then echo "$1 writable" >> "$out"; else echo "$1 refused" >> "$out"; fi; }
+try state_top /var/lib/servarr/probe
+try own_state /var/lib/servarr/jobs/sync/probe
+try other_job /var/lib/servarr/jobs/purge/probe
+try reports /var/lib/servarr/reports/probe
+try logs /var/log/servarr/probe
+try etc /etc/probe
+try staging "$1/_staging/probe"
+try library "$1/movies/probe"
+rm -f /var/lib/servarr/jobs/sync/probe /var/log/servarr/probe "$1/_staging/probe"
+if [ -r "$CREDENTIALS_DIRECTORY/vault-pass" ]; then echo "credential delivered" >> "$out"; fi
+echo "user $(id -un)" >> "$out"
+"""
+
+
+class Booted:
+    """ROOT booted with systemd-nspawn (the host's network: the lab on 127.0.0.1 is reachable), commands run in
+    it with nsenter."""
+
+    def __init__(self, root):
+        self.root = root
+        self.log = open(os.path.join(os.path.dirname(root), "nspawn.log"), "w")
+        self.proc = subprocess.Popen(["systemd-nspawn", "-q", "-D", root, "-b", "--register=no", "--keep-unit",
+                                      "--console=pipe"], stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self.leader = None
+        deadline = time.time() + 60
+        while time.time() < deadline and self.leader is None and self.proc.poll() is None:
+            children = glob.glob("/proc/%d/task/*/children" % self.proc.pid)
+            for path in children:
+                with open(path) as handle:
+                    pids = handle.read().split()
+                if pids:
+                    self.leader = int(pids[0])
+            time.sleep(0.2)
+
+    def run(self, argv, timeout=120):
+        cmd = ["nsenter", "-t", str(self.leader), "-m", "-u", "-i", "-n", "-p", "-r", "-w"] + argv
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout,
+                              check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+
+    def wait_running(self, timeout=90):
+        deadline = time.time() + timeout
+        state = ""
+        while time.time() < deadline:
+            state = self.run(["systemctl", "is-system-running"]).stdout.strip()
+            if state in ("running", "degraded"):
+                return state
+            time.sleep(1)
+        return state
+
+    def show(self, unit, *props):
+        out = self.run(["systemctl", "show", unit] + ["-p" + p for p in props]).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def wait_inactive(self, unit, timeout=300):
+        deadline = time.time() + timeout
+        values = {}
+        while time.time() < deadline:
+            values = self.show(unit, "ActiveState", "Result", "ExecMainStatus", "InvocationID")
+            if values.get("ActiveState") in ("inactive", "failed"):
+                return values
+            time.sleep(1)
+        return values
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()   # nspawn asks the container's systemd to power off
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def dropin(root, unit, text):
+    folder = os.path.join(root, "etc/systemd/system", unit + ".d")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "zz-test.conf"), "w") as handle:
+        handle.write(text)
+    return folder
+
+
+def booted(root, lab_json):
+    with open(lab_json) as handle:
+        lab = json.load(handle)
+    nas = lab["nas"]
+    with open(os.path.join(root, "usr/local/sbin/servarr-probe"), "w") as handle:
+        handle.write(PROBE)
+    os.chmod(os.path.join(root, "usr/local/sbin/servarr-probe"), 0o755)
+    folders = [dropin(root, PREFIX + "sync.service", "[Service]\nExecStart=\nExecStart=/usr/local/sbin/servarr-probe %s\n" % nas),
+               dropin(root, PREFIX + "jellyfin.timer", "[Timer]\nOnActiveSec=3s\nRandomizedDelaySec=0\n"),
+               dropin(root, PREFIX + "cleanup.service", "[Service]\nExecStart=\nExecStart=/bin/false\n")]
+    server = http.server.HTTPServer(("127.0.0.1", lab["ntfy_port"]), Ntfy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    machine = Booted(root)
+    try:
+        check(machine.leader is not None, "systemd-nspawn booted the root (leader pid %s)" % machine.leader)
+        if machine.leader is None:
+            return done()
+        state = machine.wait_running()
+        check(state in ("running", "degraded"), "systemd is up in the booted root: %s" % state)
+        timers = machine.run(["systemctl", "list-timers", "--all", "--no-legend", PREFIX + "*"]).stdout
+        check(all(PREFIX + job + ".timer" in timers for job in SCHEDULED),
+              "every scheduled job's timer is loaded and enabled: %s" % timers.strip().replace("\n", " | "))
+        # a timer fires a dry run of the real job against the lab (a drop-in: 3 s after the timer starts)
+        machine.run(["systemctl", "restart", PREFIX + "jellyfin.timer"])
+        deadline = time.time() + 60
+        values = {}
+        while time.time() < deadline:
+            values = machine.show(PREFIX + "jellyfin.service", "ExecMainStartTimestampMonotonic")
+            if values.get("ExecMainStartTimestampMonotonic", "0") != "0":
+                break
+            time.sleep(1)
+        values = machine.wait_inactive(PREFIX + "jellyfin.service")
+        log = read(root, "var/log/servarr/jellyfin.log")
+        mine = log[log.rfind("(run %s)" % values.get("InvocationID")):] if values.get("InvocationID") else ""
+        check(values.get("Result") == "success" and "DRY RUN" in log and "(run %s)" % values.get("InvocationID") in log
+              and re.search(r"failed=0 ", mine) is not None,
+              "the jellyfin timer fired a dry run that succeeded, its log line names systemd's invocation id: %s"
+              % values)
+        # the sandbox: the real sync unit (its ExecStart replaced by the probe) writes only its own folders
+        machine.run(["systemctl", "start", PREFIX + "sync.service"], timeout=120)
+        values = machine.wait_inactive(PREFIX + "sync.service")
+        probe = read(root, "var/lib/servarr/jobs/sync/probe.txt") if os.path.exists(
+            os.path.join(root, "var/lib/servarr/jobs/sync/probe.txt")) else ""
+        for line in ("own_state writable", "logs writable", "staging writable", "state_top refused",
+                     "other_job refused", "reports refused", "etc refused", "library refused",
+                     "credential delivered", "user servarr"):
+            check(line in probe, "booted sync unit: %s (%s)" % (line, values.get("Result")))
+        # OnFailure: a unit that fails reaches ntfy through servarr-failure@ with the token
+        before = len(Ntfy.messages)
+        machine.run(["systemctl", "start", PREFIX + "cleanup.service"], timeout=120)
+        machine.wait_inactive(PREFIX + "cleanup.service")
+        deadline = time.time() + 60
+        while time.time() < deadline and len(Ntfy.messages) == before:
+            time.sleep(1)
+        sent = Ntfy.messages[before:]
+        check(len(sent) == 1 and sent[0]["auth"] == "Bearer " + lab["ntfy_token"]
+              and "cleanup" in sent[0]["body"]["title"] and "exit status 1" in sent[0]["body"]["message"],
+              "OnFailure sent the failed cleanup run to ntfy once, with the token: %s"
+              % [m["body"].get("message", "")[:200] for m in sent])
+    finally:
+        machine.stop()
+        server.shutdown()
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        for rel in ("usr/local/sbin/servarr-probe", "var/lib/servarr/jobs/sync/probe.txt"):
+            if os.path.exists(os.path.join(root, rel)):
+                os.unlink(os.path.join(root, rel))
+    done()
+
+
 # -- state: absent --------------------------------------------------------------------------------------------
 ALLOWED_NEW = (  # written by Debian's packaging when the role installed its packages, not by the role
     "var/lib/dpkg", "var/lib/apt", "var/cache/apt", "var/log/apt", "var/log/dpkg.log", "var/cache/debconf",
@@ -441,6 +611,10 @@ ALLOWED_NEW = (  # written by Debian's packaging when the role installed its pac
     "etc/alternatives", "var/log/alternatives.log", "var/lib/logrotate", "var/lib/systemd/timers",
     "etc/ssl/certs", "etc/ca-certificates.conf", "usr/local/share/ca-certificates",  # ca-certificates
     "etc/hosts", "etc/networks",  # netbase
+    # written by the root's own systemd when the systemd scenario booted it (journal, random seed, catalog,
+    # private folders of sandboxed units)
+    "var/lib/systemd", "var/log/journal", "var/tmp/systemd-private-", "var/cache/private", "var/lib/private",
+    "var/log/private", "etc/machine-id", "etc/systemd/system/timers.target.wants",
 )
 
 
@@ -456,6 +630,10 @@ def dpkg_paths(root):
 
 def absent(root, fresh, mode):
     for rel in ROLE_PATHS:
+        if rel == "etc/servarr" and mode == "keep-data":
+            left = sorted(os.listdir(os.path.join(root, rel))) if os.path.isdir(os.path.join(root, rel)) else None
+            check(left == ["my-notes.txt"], "/etc/servarr keeps only the user's own file: %s" % left)
+            continue
         check(not os.path.lexists(os.path.join(root, rel)), "/%s is gone" % rel)
     left = glob.glob(os.path.join(root, "etc/systemd/system", PREFIX + "*"))
     left += glob.glob(os.path.join(root, "etc/systemd/system/*.wants", PREFIX + "*"))
@@ -491,6 +669,8 @@ def main():
         compare(sys.argv[2], sys.argv[3])
     elif action == "installed":
         installed(os.path.realpath(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif action == "booted":
+        booted(os.path.realpath(sys.argv[2]), sys.argv[3])
     elif action == "absent":
         absent(sys.argv[2], sys.argv[3], sys.argv[4])
 
