@@ -373,8 +373,11 @@ def test_the_batch_size_bounds_how_many_are_asked_before_waiting():
     order = []
     ask = client.rutorrent_remove_with_data
     client.rutorrent_remove_with_data = lambda h: (order.append(h), ask(h))
-    sleep = job.sleep
-    job_sleep = lambda s: (order.append("wait") if order[-1] != "wait" else None, sleep(s))   # noqa: E731
+
+    def job_sleep(seconds):
+        if order[-1] != "wait":
+            order.append("wait")
+        job.sleep(seconds)
     execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, Journal(None), clock=job.clock,
             sleep=job_sleep, batch_size=2)
     assert order == ["A", "B", "wait", "C", "D", "wait", "E", "wait"]
