@@ -118,7 +118,11 @@ options:
       - V(local) deletes them on the managed host, for an rTorrent running there or a download folder mounted
         at the same path.
       - V(rutorrent) asks ruTorrent's C(httprpc) plugin for C(removewithdata) (O(rtorrent_url) must be its
-        C(action.php)) and checks over SFTP that the data is gone.
+        C(action.php)) and checks over SFTP that the data is gone. ruTorrent erases the torrent at once and deletes
+        its data later, in its erasedata plugin's periodic clean-up job (every 15 seconds by default), so up to
+        O(rutorrent_batch_size) removals are asked one after the other and then verified together.
+        Needs ruTorrent 5.3.0 or later (earlier versions have no C(removewithdata) mode; the run then fails at once,
+        removing nothing); ruTorrent runs its clean-up job only once its web UI was opened since rTorrent started.
       - V(torrent_only) erases the torrent and leaves its data.
     type: str
     required: true
@@ -131,9 +135,24 @@ options:
     type: str
   verify_timeout:
     description:
-      - Seconds to wait for ruTorrent's asynchronous C(removewithdata) to delete the data.
+      - Seconds to wait for ruTorrent's asynchronous C(removewithdata) to delete the data of a batch (see
+        O(rutorrent_batch_size)).
+      - A removal not verified by then stops the run; the result names it in RV(pending) and the journal keeps
+        its intent, so the next run finishes it (deleting what is left of its data over SFTP).
     type: int
     default: 60
+  rutorrent_batch_size:
+    description:
+      - With O(data_removal=rutorrent), how many removals are asked of ruTorrent before their data is waited for
+        together. Each intent is written to O(journal) before its own request, and each removal is finished there
+        as soon as its torrent and every one of its files are verified gone, so a batch costs about one
+        interval of ruTorrent's clean-up job instead of one interval per torrent.
+      - V(1) asks and waits for one torrent at a time. A stop (a failed request, a signal) asks nothing more and
+        still verifies the removals already asked before the run ends.
+      - O(max_removals) still caps the whole run.
+    type: int
+    default: 10
+    version_added: 0.3.0
   verbose_results:
     description:
       - Return in RV(kept) every torrent that stays. By default RV(kept) lists only the torrents Radarr/Sonarr
@@ -409,6 +428,20 @@ resumed:
       description: The data was checked to be gone after deleting (null when nothing was deleted).
       type: bool
       sample: true
+pending:
+  description:
+    - When the run stopped, the removals ruTorrent was asked for and that were not verified gone (its clean-up job
+      did not delete their data within O(verify_timeout)); their intents stay in O(journal) and the next run
+      finishes them (see RV(resumed)). Empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - hash: 0123456789ABCDEF0123456789ABCDEF01234567
+      name: Some.Movie.2020.1080p.BluRay.x264-GRP
+      data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
+      size_bytes: 8123456789
 locked:
   description: Another purge held O(lock_file); nothing was done.
   returned: always
@@ -455,6 +488,8 @@ def _argument_problem(p):
     for name in ("verify_timeout", "rtorrent_timeout"):
         if p[name] < 1:
             return "%s must be at least 1 second (got %s)" % (name, p[name])
+    if p["rutorrent_batch_size"] < 1:
+        return "rutorrent_batch_size must be at least 1 (got %s)" % p["rutorrent_batch_size"]
     if not 1 <= p["sftp_port"] <= 65535:
         return "sftp_port must be a TCP port, 1 to 65535 (got %s)" % p["sftp_port"]
     root = p["download_root"]
@@ -490,6 +525,7 @@ def main():
         data_removal=dict(type="str", required=True, choices=["sftp", "local", "rutorrent", "torrent_only"]),
         download_root=dict(type="str"),
         verify_timeout=dict(type="int", default=60),
+        rutorrent_batch_size=dict(type="int", default=10),
         verbose_results=dict(type="bool", default=False),
         regrabbed_hashes=dict(type="list", elements="str", default=[]),
         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
@@ -507,7 +543,7 @@ def main():
     )
     p = module.params
     result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0,
-                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False)
+                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False, pending=[])
     problem = _argument_problem(p)
     if problem:
         module.fail_json(msg="%s; nothing was removed" % problem, **result)
@@ -640,12 +676,13 @@ def _purge(module, client, remover, journal, result):
 
     try:
         with StopRequest() as stop:
-            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal, loaded=torrents,
-                           context={"seedbox": client.transport.description, "download_root": p["download_root"]},
-                           stop=stop)
+            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+                           loaded=torrents, stop=stop, batch_size=p["rutorrent_batch_size"],
+                           context={"seedbox": client.transport.description, "download_root": p["download_root"]})
     except PurgeStopped as stop:
         result["removed"] = stop.done
-        result["changed"] = result["changed"] or bool(stop.done)
+        result["pending"] = [dict((k, e[k]) for k in ("hash", "name", "data_path", "size_bytes")) for e in stop.pending]
+        result["changed"] = result["changed"] or bool(stop.done) or bool(stop.pending)
         result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
         module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
                                                                       to_native(stop.cause)), **result)

@@ -5,7 +5,9 @@
     python3 tests/lab/lab.py inventory [--dir DIR] [--python PY] > inventory.yml
 
 Starts rTorrent 0.9.8 (SCGI on a TCP port) with torrents whose data is in place, lighttpd serving it over HTTPS
-with Digest auth at /RPC2 and /rutorrent/plugins/httprpc/action.php, OpenSSH sshd for SFTP (key login as the
+with Digest auth at /RPC2 and /rutorrent/plugins/httprpc/action.php (both straight to rTorrent's SCGI), a
+ruTorrent stand-in (rutorrent_standin.py: ruTorrent 5.3.12's httprpc, erasedata and XML-RPC proxy) behind the same
+lighttpd at /ui/, OpenSSH sshd for SFTP (key login as the
 user running the lab), Radarr and Sonarr doubles (arr_double.py), a Jellyfin double (jellyfin_double.py), and
 a NAS folder with an import folder, its staging folder and a library with extras in it (library.py). Everything the tests need to connect is
 written to DIR/lab.json. ``stop`` ends every process the lab started and leaves nothing running.
@@ -140,14 +142,14 @@ def start_rtorrent(d, port, root=None):
     return proc.pid
 
 
-def start_lighttpd(d, port, scgi_port):
+def start_lighttpd(d, port, scgi_port, standin_port=None):
     www = os.path.join(d, "www")
     os.makedirs(www, exist_ok=True)
     conf = os.path.join(d, "lighttpd.conf")
     scgi = '( "rt" => ( "host" => "127.0.0.1", "port" => %d, "check-local" => "disable" ) )' % scgi_port
     with open(conf, "w") as handle:
         handle.write("\n".join([
-            'server.modules = ( "mod_auth", "mod_authn_file", "mod_setenv", "mod_scgi", "mod_openssl" )',
+            'server.modules = ( "mod_auth", "mod_authn_file", "mod_setenv", "mod_scgi", "mod_proxy", "mod_openssl" )',
             'server.document-root = "%s"' % www,
             'server.bind = "127.0.0.1"',
             "server.port = %d" % port,
@@ -162,6 +164,9 @@ def start_lighttpd(d, port, scgi_port):
             % (scgi, scgi, scgi),
             # as current ruTorrent sends its requests: rTorrent 0.15+ refuses some commands to such a connection
             '$HTTP["url"] =~ "^/RPC2-untrusted" { setenv.add-environment = ( "UNTRUSTED_CONNECTION" => "1" ) }',
+            # the ruTorrent stand-in (rutorrent_standin.py), as a PHP ruTorrent sits behind the same front end
+            ('proxy.server = ( "/ui/" => ( ( "host" => "127.0.0.1", "port" => %d ) ) )' % standin_port)
+            if standin_port else "",
             "",
         ]))
     run(["lighttpd", "-t", "-f", conf])
@@ -211,6 +216,25 @@ def start_double(d, name, port, script="arr_double.py"):
         raise RuntimeError("%s double exited (%s); see %s.log" % (name, proc.returncode, name))
 
 
+def start_rutorrent(d, port, scgi_port, interval=15):
+    """The ruTorrent stand-in on ``port`` (state DIR/rutorrent.json, its share folder DIR/rutorrent-share)."""
+    with open(os.path.join(d, "rutorrent.json"), "w") as handle:
+        json.dump({"scgi": "127.0.0.1:%d" % scgi_port, "version": "5.3.12", "proxy": "sanitize", "interval": interval,
+                   "share": os.path.join(d, "rutorrent-share")}, handle)
+    start_double(d, "rutorrent", port, script="rutorrent_standin.py")
+
+
+def set_rutorrent(lab, **changes):
+    """Change the stand-in's state (version, proxy, interval, scgi) while it runs."""
+    path = os.path.join(lab["dir"], "rutorrent.json")
+    with open(path) as handle:
+        st = json.load(handle)
+    st.update(changes)
+    with open(path + ".tmp", "w") as handle:
+        json.dump(st, handle)
+    os.rename(path + ".tmp", path)
+
+
 def load_torrents(client, d, specs):
     """Write each torrent's data, make its .torrent, load it started with the data in place."""
     root = os.path.join(d, "seedbox", "downloads")
@@ -247,12 +271,13 @@ def start(d, rtorrent_root=None):
     collection_path(d)
     from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient
 
-    ports = dict((name, free_port()) for name in ("scgi", "https", "ssh", "radarr", "sonarr", "jellyfin"))
+    ports = dict((name, free_port()) for name in ("scgi", "https", "ssh", "radarr", "sonarr", "jellyfin", "rutorrent"))
     password = "digest-" + hashlib.sha1(os.urandom(8)).hexdigest()[:12]
     make_tls(d)
     write_htdigest(os.path.join(d, "htdigest"), "seeduser", password)
     start_rtorrent(d, ports["scgi"], root=rtorrent_root)
-    start_lighttpd(d, ports["https"], ports["scgi"])
+    start_rutorrent(d, ports["rutorrent"], ports["scgi"])
+    start_lighttpd(d, ports["https"], ports["scgi"], standin_port=ports["rutorrent"])
     client_key = start_sshd(d, ports["ssh"])
 
     client = RTorrentClient("scgi://127.0.0.1:%d" % ports["scgi"])
@@ -291,6 +316,9 @@ def start(d, rtorrent_root=None):
         "rpc2_url": "https://localhost:%d/RPC2" % ports["https"],
         "rutorrent_url": "https://127.0.0.1:%d/rutorrent/plugins/httprpc/action.php" % ports["https"],
         "untrusted_url": "https://127.0.0.1:%d/RPC2-untrusted" % ports["https"],
+        # the ruTorrent stand-in: its httprpc, and the page whose loading runs the plugins' init (opens the UI)
+        "rutorrent_standin_url": "https://127.0.0.1:%d/ui/plugins/httprpc/action.php" % ports["https"],
+        "rutorrent_ui_url": "https://127.0.0.1:%d/ui/php/getplugins.php" % ports["https"],
         "rtorrent_version": rtorrent_version(rtorrent_root),
         "rtorrent_username": "seeduser",
         "rtorrent_password": password,
@@ -384,7 +412,7 @@ def _kill_pidfile(path):
 
 
 def stop(d):
-    for name in ("radarr.pid", "sonarr.pid", "jellyfin.pid", "lighttpd.pid", "sshd.pid", "rtorrent.pid"):
+    for name in ("radarr.pid", "sonarr.pid", "jellyfin.pid", "rutorrent.pid", "lighttpd.pid", "sshd.pid", "rtorrent.pid"):
         _kill_pidfile(os.path.join(d, name))
     try:
         with open(os.path.join(d, "bind-mount")) as handle:

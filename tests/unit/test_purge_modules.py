@@ -54,6 +54,7 @@ H = "0123456789ABCDEF0123456789ABCDEF01234567"
     ({"max_total_gb": -700}, "max_total_gb must not be negative"),
     ({"max_removals": -1}, "max_removals must not be negative"),
     ({"verify_timeout": 0}, "verify_timeout must be at least 1 second (got 0)"),
+    ({"rutorrent_batch_size": 0}, "rutorrent_batch_size must be at least 1 (got 0)"),
     ({"rtorrent_timeout": -5}, "rtorrent_timeout must be at least 1 second"),
     ({"sftp_port": 70000}, "sftp_port must be a TCP port, 1 to 65535 (got 70000)"),
     ({"data_removal": "local", "download_root": "/"}, "download_root must not be / (name the folder"),

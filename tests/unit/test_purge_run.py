@@ -297,3 +297,168 @@ def test_a_matching_intent_is_finished(tmp_path):
     record = intent("A", FILES["A"], identity={"/dl/A/a.mkv": [1, 0, 5]})
     report = resume(Journal(str(tmp_path / "j.jsonl")), [record], [], remover, "https://seedbox/RPC2", "/dl")
     assert report[0]["outcome"] == "finished" and remover.present == set()
+
+
+# -- ruTorrent removals asked together, verified together (issue 16 #2, speed) -------------------------------
+
+class CleanUpJob:
+    """ruTorrent's erasedata clean-up as the fakes see it: removewithdata erases at once and queues the data; the
+    job deletes everything queued every ``interval`` seconds of the fake clock (the data of ``stays`` never goes:
+    a file the job cannot delete)."""
+
+    def __init__(self, client, remover, interval=15, stays=()):
+        self.client, self.remover, self.interval, self.stays = client, remover, interval, set(stays)
+        self.now, self.queued, self.runs = 0.0, [], 0
+        client.rutorrent_remove_with_data = self.ask
+
+    def ask(self, h):
+        self.client.calls.append(("removewithdata", h))
+        self.client.loaded.discard(h)
+        self.queued.append(h)
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        before = self.now
+        self.now += seconds
+        if int(self.now // self.interval) > int(before // self.interval):
+            self.runs += 1
+            for h in self.queued:
+                self.remover.present -= set(FILES5[h]) - set(FILES5.get(h) if h in self.stays else ())
+            self.queued = []
+
+
+FILES5 = dict((h, ["/dl/%s/%s.mkv" % (h, h.lower()), "/dl/%s/%s.nfo" % (h, h.lower())]) for h in "ABCDE")
+
+
+def five(stays=(), interval=15):
+    client = FakeRTorrent("ABCDE")
+    remover = FakeRemover(p for paths in FILES5.values() for p in paths)
+    return client, remover, CleanUpJob(client, remover, interval=interval, stays=stays)
+
+
+def test_removals_are_asked_together_and_verified_within_one_clean_up_interval(tmp_path):
+    client, remover, job = five()
+    path = tmp_path / "j.jsonl"
+    journal = Journal(str(path))
+    written_before_ask = []
+    ask = client.rutorrent_remove_with_data
+
+    def ask_after_intent(h):
+        written_before_ask.append([(r["hash"], r["event"]) for r in journal.read()][-1] == (h, "removing"))
+        ask(h)
+    client.rutorrent_remove_with_data = ask_after_intent
+
+    done = execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, journal, clock=job.clock,
+                   sleep=job.sleep, batch_size=10)
+    assert [e["hash"] for e in done] == list("ABCDE") and all(e["data_verified"] for e in done)
+    assert written_before_ask == [True] * 5   # each intent on disk before its own request
+    assert client.calls == [("removewithdata", h) for h in "ABCDE"] and remover.present == set()
+    assert job.runs == 1 and job.now <= 15   # one clean-up interval for all five, not five
+    events = [(r["hash"], r["event"]) for r in journal.read()]
+    assert events == [(h, "removing") for h in "ABCDE"] + [(h, "removed") for h in "ABCDE"]
+    assert journal.pending() == []
+
+
+def test_one_at_a_time_costs_one_interval_each():
+    client, remover, job = five()
+    execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, Journal(None), clock=job.clock,
+            sleep=job.sleep, batch_size=1)
+    assert job.runs == 5 and remover.present == set()
+
+
+def test_the_batch_size_bounds_how_many_are_asked_before_waiting():
+    client, remover, job = five()
+    order = []
+    ask = client.rutorrent_remove_with_data
+    client.rutorrent_remove_with_data = lambda h: (order.append(h), ask(h))
+
+    def job_sleep(seconds):
+        if order[-1] != "wait":
+            order.append("wait")
+        job.sleep(seconds)
+    execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, Journal(None), clock=job.clock,
+            sleep=job_sleep, batch_size=2)
+    assert order == ["A", "B", "wait", "C", "D", "wait", "E", "wait"]
+    assert remover.present == set()
+
+
+def test_data_that_stays_stops_the_run_after_the_others_are_finished_and_names_each(tmp_path):
+    client, remover, job = five(stays="C")
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    with pytest.raises(PurgeStopped) as stop:
+        execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 30, journal, clock=job.clock,
+                sleep=job.sleep, batch_size=10)
+    assert [e["hash"] for e in stop.value.done] == list("ABDE")
+    assert [e["hash"] for e in stop.value.pending] == ["C"]
+    message = str(stop.value.cause)
+    assert "removewithdata of name C: 2 paths still there after 30s" in message
+    assert "ruTorrent erased the torrent" in message
+    assert "verified gone and finished in the same batch: name A, name B, name D, name E" in message
+    assert "not verified, left to the journal (the next run finishes them): name C" in message
+    assert [r["hash"] for r in journal.pending()] == ["C"]   # the next run's resume finishes it
+    assert remover.present == set(FILES5["C"])
+
+
+def test_a_removal_that_fails_to_be_asked_stops_asking_and_the_asked_ones_are_still_verified(tmp_path):
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentError
+    client, remover, job = five()
+    ask = client.rutorrent_remove_with_data
+
+    def refusing(h):
+        if h == "C":
+            raise RTorrentError("ruTorrent at x answered false to removewithdata")
+        ask(h)
+    client.rutorrent_remove_with_data = refusing
+    journal = Journal(str(tmp_path / "j.jsonl"))
+    with pytest.raises(PurgeStopped) as stop:
+        execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, journal, clock=job.clock,
+                sleep=job.sleep, batch_size=10)
+    assert [e["hash"] for e in stop.value.done] == ["A", "B"] and stop.value.pending == []
+    assert "answered false to removewithdata" in str(stop.value.cause)
+    assert client.loaded == set("CDE") and remover.present == set(FILES5["C"] + FILES5["D"] + FILES5["E"])
+    assert [r["hash"] for r in journal.pending()] == ["C"]   # still loaded: the next run abandons the intent
+
+
+def test_a_stop_signal_mid_batch_asks_nothing_more_and_verifies_what_was_asked():
+    class Request:
+        signum = None
+
+        def describe(self):
+            return "SIGTERM"
+    client, remover, job = five()
+    request = Request()
+    ask = client.rutorrent_remove_with_data
+
+    def signalled(h):
+        ask(h)
+        if h == "B":
+            request.signum = 15
+    client.rutorrent_remove_with_data = signalled
+    with pytest.raises(PurgeStopped) as stop:
+        execute(client, remover, [entry(h) for h in "ABCDE"], FILES5, "rutorrent", 60, Journal(None),
+                clock=job.clock, sleep=job.sleep, batch_size=10, stop=request)
+    assert [e["hash"] for e in stop.value.done] == ["A", "B"] and stop.value.pending == []
+    assert str(stop.value.cause).startswith("SIGTERM received")
+    assert client.loaded == set("CDE") and remover.present == set(p for h in "CDE" for p in FILES5[h])
+
+
+def test_a_run_killed_mid_batch_is_finished_by_the_next_run(tmp_path):
+    class Killed(BaseException):
+        pass
+
+    client, remover, job = five()
+    journal = Journal(str(tmp_path / "j.jsonl"))
+
+    def killed(seconds):
+        raise Killed()   # the run dies while waiting: three asked, erased, their data not deleted yet
+    with pytest.raises(Killed):
+        execute(client, remover, [entry(h) for h in "ABC"], FILES5, "rutorrent", 60, journal, clock=job.clock,
+                sleep=killed, batch_size=10, context={"seedbox": "https://seedbox/RPC2", "download_root": "/dl"})
+    assert client.loaded == set("DE") and [r["hash"] for r in journal.pending()] == list("ABC")
+    # the next run: the journal's intents, the torrents still loaded, the data deleted by the remover
+    loaded = [torrent(h, "/dl/" + h, FILES5[h]) for h in "DE"]
+    report = resume(journal, journal.pending(), loaded, remover, "https://seedbox/RPC2", "/dl")
+    assert [(r["hash"], r["outcome"], r["data_verified"]) for r in report] == [(h, "finished", True) for h in "ABC"]
+    assert remover.present == set(p for h in "DE" for p in FILES5[h]) and journal.pending() == []

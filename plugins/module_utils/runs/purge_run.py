@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Carry out a purge that purge_policy planned: one torrent at a time, journalled, each step verified.
+"""Carry out a purge that purge_policy planned: journalled, each step verified.
 
-For each torrent: a journal line before anything happens; then either ruTorrent's removewithdata (and wait
-until the torrent and every one of its paths are gone), or d.erase (checked with the torrent gone) followed
-by deleting its data through a data_removal remover (checked with every path gone); a journal line after.
-The first step that fails stops the run; what was done until then is reported with the error.
+For each torrent: a journal line before anything happens; then either d.erase (checked with the torrent gone)
+followed by deleting its data through a data_removal remover (checked with every path gone), or ruTorrent's
+removewithdata, asked for several torrents one after the other and then waited for together (until each
+torrent and every one of its paths are gone: ruTorrent deletes the data in a periodic clean-up job); a journal
+line after each verified removal. The first step that fails stops the run; what was done until then is
+reported with the error, and removals asked and not verified are named and left to the journal.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -162,12 +164,14 @@ class Stopped(Exception):
 
 
 class PurgeStopped(Exception):
-    """A removal failed: ``done`` holds the entries completed before it, ``cause`` the error."""
+    """A removal failed: ``done`` holds the entries completed before it, ``cause`` the error, ``pending`` the
+    entries ruTorrent was asked to remove and that were not verified (their intents stay in the journal)."""
 
-    def __init__(self, done, cause):
+    def __init__(self, done, cause, pending=()):
         Exception.__init__(self, str(cause))
         self.done = done
         self.cause = cause
+        self.pending = list(pending)
 
 
 # An unfinished intent older than this is not finished by a later run: what sits at its paths today may be
@@ -200,51 +204,53 @@ def users_of(torrents, exclude=()):
 
 
 def execute(client, remover, planned, files, data_removal, verify_timeout, journal, clock=time.time,
-            sleep=time.sleep, context=None, stop=None, loaded=None):
+            sleep=time.sleep, context=None, stop=None, loaded=None, batch_size=1):
     """Remove each entry of ``planned`` (purge_policy.result_entry, in plan order; ``files``: hash -> paths);
     returns the entries done, each with ``data_verified`` set when its data was deleted and checked gone.
     ``context`` (seedbox, download_root) goes into every intent record, so that ``resume`` finishes it only
     against the same seedbox. ``stop`` (a StopRequest): no torrent is started after a stop was asked for.
+
+    With ``data_removal`` rutorrent, up to ``batch_size`` removals with data are asked of ruTorrent one after
+    the other (each intent written and fsynced before its own request) and then verified together, so that
+    they share one wait for ruTorrent's periodic clean-up job; each is finished in the journal as soon as its
+    torrent and every one of its paths are verified gone. Whatever happens, the removals already asked are
+    verified before the run stops; those that could not be are in PurgeStopped.pending, left to the journal.
     Raises PurgeStopped."""
     done = []
     gone = set()
+    asked = []   # (entry, paths) asked of ruTorrent, not verified yet
     context = dict(context or {}, data_removal=data_removal)
+    batch_size = max(1, int(batch_size or 1))
+
+    def verify_asked():
+        _verify_batch(client, remover, asked, verify_timeout, journal, clock, sleep, done, gone)
+
     try:
-        for entry in planned:
-            if stop is not None and stop.signum is not None:
-                raise Stopped("%s received; stopped before the next removal, nothing is half done"
-                              % stop.describe())
-            h = entry["hash"]
-            paths = files[h]
-            identity = {}
-            if entry["data"] == "removed" and remover is not None:
-                # nothing another loaded torrent lists or holds is deleted, whatever the policy concluded
-                user_of = users_of(loaded, exclude=gone | {h})
-                used = [(p, user_of(p)) for p in list(paths) + [entry["data_path"]] if user_of(p)]
-                if used:
-                    raise RemovalError("%s: %s is also used by the loaded torrent %s; nothing of it was removed"
-                                       % (entry["name"], used[0][0], used[0][1]))
-                remover.check_parents(paths, entry["data_path"])
-                identity = remover.identity(paths)
-            journal.write(dict(entry, event="removing", paths=paths, identity=identity, **context))
-            if data_removal == "rutorrent" and entry["data"] == "removed":
-                client.rutorrent_remove_with_data(h)
-                deadline = clock() + verify_timeout
-                while True:
-                    left = remover.remaining(paths)
-                    if not left and not client.exists(h):
-                        break
-                    if clock() > deadline:
-                        raise RemovalError(
-                            "ruTorrent removewithdata of %s: %d paths still there after %ds%s"
-                            % (entry["name"], len(left), verify_timeout,
-                               "" if client.exists(h) else
-                               " (ruTorrent erased the torrent; its erasedata clean-up deletes the data only once "
-                               "ruTorrent's web UI was opened since rTorrent started: open it, or use data_removal "
-                               "sftp; the next run finishes this removal from the journal)"))
-                    sleep(1)
-                entry["data_verified"] = True
-            else:
+        try:
+            for entry in planned:
+                if stop is not None and stop.signum is not None:
+                    raise Stopped("%s received; stopped before the next removal, nothing is half done"
+                                  % stop.describe())
+                h = entry["hash"]
+                paths = files[h]
+                identity = {}
+                if entry["data"] == "removed" and remover is not None:
+                    # nothing another loaded torrent lists or holds is deleted, whatever the policy concluded (a
+                    # torrent asked of ruTorrent and not verified gone yet still counts as loaded)
+                    user_of = users_of(loaded, exclude=gone | {h})
+                    used = [(p, user_of(p)) for p in list(paths) + [entry["data_path"]] if user_of(p)]
+                    if used:
+                        raise RemovalError("%s: %s is also used by the loaded torrent %s; nothing of it was "
+                                           "removed" % (entry["name"], used[0][0], used[0][1]))
+                    remover.check_parents(paths, entry["data_path"])
+                    identity = remover.identity(paths)
+                journal.write(dict(entry, event="removing", paths=paths, identity=identity, **context))
+                if data_removal == "rutorrent" and entry["data"] == "removed":
+                    client.rutorrent_remove_with_data(h)
+                    asked.append((entry, paths))
+                    if len(asked) >= batch_size:
+                        verify_asked()
+                    continue
                 client.erase(h)
                 if client.exists(h):
                     raise RemovalError("rTorrent still has %s after d.erase" % entry["name"])
@@ -255,12 +261,81 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                         raise RemovalError("%s: %d paths still exist after deleting, e.g. %s"
                                            % (entry["name"], len(left), left[0]))
                     entry["data_verified"] = True
+                journal.write(dict(entry, event="removed"))
+                gone.add(h)
+                done.append(entry)
+            verify_asked()
+        except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
+            if not asked or isinstance(exc, BatchUnverified):
+                raise
+            # removals asked before the failure: verify (and finish) them before reporting
+            try:
+                verify_asked()
+            except (ServiceError, RemovalError, OSError, IOError) as second:
+                raise RemovalError("%s; and of the removals asked before it: %s" % (exc, second))
+            raise
+    except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
+        raise PurgeStopped(done, exc, pending=[entry for entry, _paths in asked])
+    return done
+
+
+class BatchUnverified(RemovalError):
+    """Removals asked of ruTorrent that were not verified gone by the deadline."""
+
+
+def _verify_batch(client, remover, asked, verify_timeout, journal, clock, sleep, done, gone):
+    """Wait until the torrent and every path of each removal in ``asked`` are gone, finishing each in the journal
+    (and moving it to ``done``) as soon as it is; ``asked`` keeps what is not verified by the deadline, and
+    BatchUnverified names each of those and each finished one."""
+    if not asked:
+        return
+    deadline = clock() + verify_timeout
+    erased = set()
+    left = dict((entry["hash"], list(paths)) for entry, paths in asked)
+    finished = []
+    while True:
+        for entry, paths in list(asked):
+            h = entry["hash"]
+            if h not in erased:
+                if client.exists(h):
+                    continue
+                erased.add(h)
+            # ruTorrent's clean-up deletes all of a torrent's files at once: one look per poll until the first
+            # is gone, then every path is checked
+            if remover.remaining(left[h][:1]):
+                continue
+            left[h] = remover.remaining(paths)
+            if left[h]:
+                continue
+            entry["data_verified"] = True
             journal.write(dict(entry, event="removed"))
             gone.add(h)
             done.append(entry)
-    except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
-        raise PurgeStopped(done, exc)
-    return done
+            finished.append(entry["name"])
+            asked.remove((entry, paths))
+        if not asked:
+            return
+        if clock() > deadline:
+            break
+        sleep(1)
+    # the final word on each: what is still there now
+    words = []
+    for entry, paths in asked:
+        h = entry["hash"]
+        left[h] = remover.remaining(paths)
+        words.append("%s: %d paths still there%s" % (entry["name"], len(left[h]),
+                                                     "" if h in erased else " (rTorrent still lists it)"))
+    message = "ruTorrent removewithdata of %s after %ds" % ("; of ".join(words), verify_timeout)
+    if any(entry["hash"] in erased for entry, _paths in asked):
+        message += (" (ruTorrent erased the torrent; its erasedata clean-up deletes the data only once "
+                    "ruTorrent's web UI was opened since rTorrent started: open it, or use data_removal "
+                    "sftp; the next run finishes this removal from the journal)")
+    if finished:
+        message += "; verified gone and finished in the same batch: %s" % ", ".join(finished)
+    if len(asked) > 1 or finished:
+        message += "; not verified, left to the journal (the next run finishes them): %s" % ", ".join(
+            entry["name"] for entry, _paths in asked)
+    raise BatchUnverified(message)
 
 
 def _age_days(record, now):
