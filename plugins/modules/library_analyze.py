@@ -46,7 +46,8 @@ attributes:
   check_mode:
     support: full
     details: Reads and scores everything (Prowlarr included) and returns the rows; writes no report, no cache
-      and creates no folder.
+      and creates no folder. Fails, before reading anything, on what the real run would fail on - an invalid
+      label, a report, cache or log folder that is missing or not writable.
   diff_mode:
     support: none
   action_group:
@@ -127,6 +128,12 @@ options:
         instance's tags, as it would protect nothing.
     type: str
     default: keep
+  review_tag:
+    description:
+      - The label the review will tag the candidates with (M(mediaops.servarr.arr_tag)'s O(mediaops.servarr.arr_tag#module:tag)).
+        Only checked here, by the same rule and before anything is read, so that a label arr_tag would refuse
+        fails at once instead of after the analysis. It must differ from O(keep_tag).
+    type: str
   protect_favourites:
     description:
       - A favourite of any Jellyfin user (the movie or the series) is protected.
@@ -368,7 +375,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclien
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.library_run import (
     analyze, csv_text, report_path, row, totals, write_atomic)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
-    DEFAULT_STATE_DIR, StateError, ensure_folder, load, save)
+    DEFAULT_STATE_DIR, StateError, check_writable, ensure_folder, load, save)
 
 SCORE_OPTIONS = ("deletion_score_threshold", "never_watched_months", "never_watched_points", "stale_watch_months",
                  "stale_watch_points", "low_rating_threshold", "low_rating_points", "quality_weights",
@@ -394,6 +401,7 @@ def main():
         ended_series_points=dict(type="int", default=20),
         unavailable_points=dict(type="int", default=-20),
         keep_tag=dict(type="str", default="keep"),
+        review_tag=dict(type="str"),
         protect_favourites=dict(type="bool", default=True),
         min_age_days=dict(type="int", default=30),
         protect_queued=dict(type="bool", default=True),
@@ -423,9 +431,24 @@ def main():
     try:
         # one rule for labels in every module, the apps' own (lower-case), checked before anything is read
         opts["keep_tag"] = check_label(p["keep_tag"], "keep_tag")
+        if p["review_tag"] is not None and check_label(p["review_tag"], "review_tag") == opts["keep_tag"]:
+            raise TagPlanError("review_tag and keep_tag must differ")
     except TagPlanError as exc:
         module.fail_json(msg=str(exc), **result)
     cache_path = p["indexer_cache"] or os.path.join(DEFAULT_STATE_DIR, "library_indexers.json")
+    try:
+        # every place the run writes, checked before any service is read (in check mode too: it then says
+        # what the real run would fail on, instead of failing that run after the whole analysis)
+        if p["report"]:
+            check_writable(p["report_dir"], "report_dir")
+        if p["prowlarr_url"]:
+            check_writable(os.path.dirname(os.path.abspath(cache_path)), "the folder of indexer_cache")
+            if os.path.isdir(cache_path):
+                raise StateError("indexer_cache %s is a folder" % cache_path)
+        if p["log_file"]:
+            check_writable(p["log_file"], "log_file", folder=False)
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was read" % exc, **result)
 
     log_handle = None
     if p["log_file"] and not module.check_mode:

@@ -212,6 +212,49 @@ def test_prowlarr_limits_queries_and_fails_closed(library):
     assert res.rc != 0 and "prowlarr" in task["msg"] and reports(library) == []
 
 
+def stop_services(lib):
+    for name in NAMES:
+        lab_mod._kill_pidfile(os.path.join(lib["dir"], "%s.pid" % name))
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_missing_state_folder_fails_before_any_service_is_read(library, check):
+    """No role installed: no /var/lib/servarr. The run used to read everything and fail writing the report; check
+    mode passed. Now both fail at once, naming the folder (every service is down: reading one would say so)."""
+    stop_services(library)
+    state_dir = os.path.join(library["dir"], "no-role", "servarr")
+    res = analysis(library, check=check, prowlarr=True, servarr_state_dir=state_dir)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["requests"] == {}
+    assert task["msg"] == ("report_dir %s/reports cannot be created: its parent %s does not exist (the role creates "
+                           "the state folder; or point report_dir elsewhere); nothing was read" % (state_dir, state_dir))
+    assert not os.path.exists(os.path.join(library["dir"], "no-role"))
+    # the report elsewhere: the Prowlarr cache still needs the state folder
+    res = analysis(library, check=check, prowlarr=True, servarr_state_dir=state_dir,
+                   servarr_library_report_dir=os.path.join(library["dir"], "state", "reports"))
+    msg = res.task("Score every movie and series")["msg"]
+    assert res.rc != 0 and msg.startswith("the folder of indexer_cache %s cannot be created" % state_dir), msg
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_an_unusable_report_folder_or_log_fails_before_any_service_is_read(library, check):
+    stop_services(library)
+    blocker = os.path.join(library["dir"], "state", "reports")
+    os.makedirs(os.path.dirname(blocker), exist_ok=True)
+    with open(blocker, "w") as handle:   # a file where the folder should be
+        handle.write("")
+    res = analysis(library, check=check)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["requests"] == {}
+    assert task["msg"] == "report_dir %s exists but is not a folder; nothing was read" % blocker
+    os.unlink(blocker)
+    log = os.path.join(library["dir"], "logs", "analysis.log")
+    res = analysis(library, check=check, servarr_library_log_file=log)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["msg"] == ("log_file %s cannot be written: its folder %s does not exist; nothing "
+                                           "was read" % (log, os.path.dirname(log)))
+
+
 # -- arr_tag ------------------------------------------------------------------------------------------------
 def reduce(lib, check=False, diff=False, **kw):
     return run_with_vars(lib["dir"], "playbooks/library_reduce.yml", host_vars(lib, **kw), check=check, diff=diff)
@@ -281,9 +324,17 @@ def test_reduce_from_a_reviewed_csv_exclusive_and_keep_tag(library):
 
 
 def test_reduce_refuses_a_bad_label_and_a_csv_for_another_instance(library):
-    res = reduce(library, servarr_reduce_tag="Deletion Candidate")
-    task = res.task("Tag the candidates for review")
-    assert res.rc != 0 and "lower-case letters, digits and '-'" in task["msg"]
+    # refused before the analysis reads anything (it used to be refused by arr_tag after the whole analysis)
+    for check in (True, False):
+        res = reduce(library, check=check, servarr_reduce_tag="Deletion Candidate")
+        task = res.task("Score every movie and series (no reviewed CSV given)")
+        assert res.rc != 0 and "review_tag 'deletion candidate'" in task["msg"]
+        assert "lower-case letters, digits and '-'" in task["msg"] and task["requests"] == {}
+        with pytest.raises(KeyError):
+            res.task("Tag the candidates for review")
+    res = reduce(library, servarr_reduce_tag="keep")
+    assert res.rc != 0 and "review_tag and keep_tag must differ" in \
+        res.task("Score every movie and series (no reviewed CSV given)")["msg"]
     bad = os.path.join(library["dir"], "bad.csv")
     with open(bad, "w") as handle:
         handle.write("Title,Score,Instance,Id,TMDb\nDune,90,radarr-4k,1,841\n")
