@@ -150,16 +150,18 @@ def test_check_mode_writes_nothing(library):
     assert not os.path.exists(os.path.join(library["dir"], "analysis.log"))
 
 
-@pytest.mark.parametrize("fault", [{"items_status": {library_corpus.BOB: 500}},
-                                   {"items_status": {"%s:2" % library_corpus.ALICE: 500}},
-                                   {"items_status": {"library:4": 500}},
-                                   {"status": {"/Users": 503}}])
-def test_jellyfin_failure_fails_closed(library, fault):
+@pytest.mark.parametrize("fault,who", [({"items_status": {library_corpus.BOB: 500}}, "user bob"),
+                                       ({"items_status": {"%s:2" % library_corpus.ALICE: 500}}, "user alice"),
+                                       ({"items_status": {"library:4": 500}}, "the library"),
+                                       ({"status": {"/Users": 503}}, "GET /Users")])
+def test_jellyfin_failure_fails_closed(library, fault, who):
     set_faults(library, "jellyfin", fault)
     res = analysis(library, servarr_library_jellyfin_page_size=2)
     task = res.task("Score every movie and series")
     assert res.rc != 0
     assert "no report was written" in task["msg"]
+    # users by the names people know, never by Jellyfin's ids
+    assert who in task["msg"] and library_corpus.ALICE not in task["msg"] and library_corpus.BOB not in task["msg"]
     assert reports(library) == []
 
 

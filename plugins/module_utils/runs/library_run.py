@@ -267,7 +267,8 @@ def read_jellyfin(client, items, index, now, page_size=5000, progress=None):
     for user_id, user_name in users:
         fold.stats["users"] += 1
         for filters, types in USER_READS:
-            for page in client.items(user_id, types, page_size=page_size, fields=(), filters=filters):
+            for page in client.items(user_id, types, page_size=page_size, fields=(), filters=filters,
+                                     user_name=user_name):
                 fold.played(page, user_name)
         if progress:
             progress("jellyfin: user %s read (%d played, resumed or favourite items so far)"
