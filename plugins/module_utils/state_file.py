@@ -46,6 +46,33 @@ def ensure_folder(path, check_mode=False, mode=0o700):
     return True
 
 
+def check_writable(path, what, folder=True):
+    """Raise StateError, naming ``what`` (the option), when a run could not write ``path``: a folder
+    (``folder=True``, created by the run when its parent exists) or a file in an existing folder. Creates and
+    writes nothing, so check mode can say what the real run would fail on before any service is read."""
+    if folder:
+        if os.path.isdir(path):
+            target = path
+        elif os.path.lexists(path):
+            raise StateError("%s %s exists but is not a folder" % (what, path))
+        else:
+            target = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(target):
+                raise StateError("%s %s cannot be created: its parent %s does not exist (the role creates the "
+                                 "state folder; or point %s elsewhere)" % (what, path, target, what))
+    else:
+        target = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(target):
+            raise StateError("%s %s cannot be written: its folder %s does not exist" % (what, path, target))
+        if os.path.isdir(path):
+            raise StateError("%s %s is a folder" % (what, path))
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise StateError("%s %s is not writable by uid %d" % (what, path, os.geteuid()))
+    # access(2) also answers EROFS for root on a read-only file system
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise StateError("%s %s: the folder %s is not writable by uid %d" % (what, path, target, os.geteuid()))
+
+
 def load(path, default=None):
     """The JSON object in ``path``, or ``default`` if the file does not exist. A file that exists but is not a
     JSON object raises: guessing would skip or repeat work."""

@@ -12,28 +12,49 @@ module: library_analyze
 short_description: Explain which films and series cost space for nothing, with a score and its reasons
 version_added: 0.3.0
 description:
-  - Reads every movie (Radarr C(GET /api/v3/movie)) and series (Sonarr C(GET /api/v3/series)) of every
-    instance, their tags and queues, and the play state of B(every) Jellyfin user - C(GET /Users), the library's
-    movies and series once (paged C(/Items) with C(ProviderIds)), then per user the paged C(/Items) that Jellyfin
-    narrows to played, resumed and favourite movies, episodes and series (C(Filters=IsPlayed), C(IsResumable),
-    C(IsFavorite)), each judged by its own C(UserData). One bulk read per source; the number of requests does
-    not grow with the number of titles (paging aside).
+  - Reads every movie (Radarr C(GET /api/v3/movie)) and series (Sonarr C(GET /api/v3/series) and its quality
+    profiles, C(GET /api/v3/qualityprofile)) of every instance, their tags and queues, and the play state of
+    B(every) Jellyfin user - C(GET /Users), the library's movies and series once (paged C(/Items) with
+    C(ProviderIds)), then per user the paged C(/Items) that Jellyfin narrows to played, resumed and favourite
+    movies, episodes and series (C(Filters=IsPlayed), C(IsResumable), C(IsFavorite)), each judged by its own
+    C(UserData). One bulk read per source; the number of requests does not grow with the number of titles (paging
+    aside).
   - Joins Jellyfin to Radarr/Sonarr by provider ids only (TMDb/IMDb for movies, TVDB/IMDb for series), never
     by title. Watched means C(Played) or a play count above zero for any user; a series' last watched date is
     the latest of its episodes'. A date before 1900, in the future or unparsable (C(0001-01-01...)) is unknown,
     and unknown never adds points. A title Jellyfin does not have gets no watch points at all.
-  - Scores each item 0-100 with rules that each give points and a reason (never watched by anyone for
-    O(never_watched_months), last watched long ago, a low rating, an idle high-resolution copy, an ended series
-    nobody watched past season 1, no release on the indexers). Protections always win and are the reason
-    given - the keep tag, a favourite of any user, added less than O(min_age_days) ago, in a download queue.
+  - Scores each item 0-100 with rules that each give points and a reason. Films and series alike - never
+    watched by anyone for O(never_watched_months) (O(never_watched_points)), last watched O(stale_watch_months)
+    or more ago (O(stale_watch_points)), a rating below O(low_rating_threshold) (O(low_rating_points)), an idle
+    copy weighted by its quality (O(quality_points) times O(quality_weights)), no release on the indexers
+    (O(unavailable_points)). Series also - an idle series holding O(series_size_gb) or more
+    (O(series_size_points)), and an ended series someone started but nobody watched past season 1
+    (O(ended_series_points)). Idle means never watched for O(never_watched_months), or not watched for
+    O(stale_watch_months).
+  - A film's quality is its file's resolution. A series' is the resolution its Sonarr quality profile settles
+    for - the cutoff when the profile allows upgrades, else the lowest quality it allows (Sonarr's default
+    profiles - HD-1080p is 1080p, Ultra-HD 2160p, Any 480p), never more than its files can be expected to
+    hold. Sonarr tells an episode file's own quality only one series per request, so it is not asked.
+  - So at the defaults a never watched, badly rated film is a candidate (80) when its copy is 2160p, and a
+    never watched, badly rated series when it holds 100 GB or more (80, plus its profile's quality points) or
+    settles for 2160p.
+  - Months are whole calendar months, compared and printed alike (730 days before 25 November 2026 is 24
+    months, C(2 years ago)); days likewise for O(min_age_days).
+  - Protections always win and are the reason given - the keep tag, a favourite of any user (the movie or the
+    series), added less than O(min_age_days) ago, in a download queue.
   - Optionally asks Prowlarr whether the items already over O(deletion_score_threshold) can be fetched again,
     at most O(max_indexer_queries) searches per run, spaced O(indexer_query_interval) apart, with answers cached
     for O(indexer_cache_days) in O(indexer_cache).
   - Writes the report C(library_analysis_YYYY-MM-DD.csv) in O(report_dir) (sorted by score then size, with the
-    ids C(arr_tag) needs) atomically, and returns the same rows. It never changes anything in Radarr, Sonarr,
+    ids C(arr_tag) needs) atomically, and returns the same rows. Its columns - C(Title, Type, Quality, Size (GB),
+    Score, Reason, Last Watched, Rating, Rating Source, Available on Indexers, Instance, Id, TMDb, TVDB, IMDb);
+    C(Rating Source) is C(IMDb) or C(TMDb) for a movie, C(Sonarr) for a series. It never changes anything in Radarr, Sonarr,
     Jellyfin or Prowlarr.
-  - Fails, and writes no report, if any instance, Jellyfin user or page cannot be read. A report without watch
-    data would make every watched film look unwatched.
+  - Fails, and writes no report, if any instance, Jellyfin user or page cannot be read (naming the Jellyfin user
+    by name). A report without watch data would make every watched film look unwatched.
+  - Checks before reading anything, in check mode too - the labels (O(keep_tag), O(review_tag)) and every place
+    the run will write (O(report_dir), the folder of O(indexer_cache) when Prowlarr is asked, O(log_file)). A
+    folder that is missing without a parent to create it in, or is not writable, fails at once.
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -46,7 +67,8 @@ attributes:
   check_mode:
     support: full
     details: Reads and scores everything (Prowlarr included) and returns the rows; writes no report, no cache
-      and creates no folder.
+      and creates no folder. Fails, before reading anything, on what the real run would fail on - an invalid
+      label, a report, cache or log folder that is missing or not writable.
   diff_mode:
     support: none
   action_group:
@@ -88,8 +110,8 @@ options:
     default: 30
   low_rating_threshold:
     description:
-      - A rating below this adds O(low_rating_points). Movies use IMDb, else TMDb; series use Sonarr's rating.
-        No rating adds nothing.
+      - A rating below this adds O(low_rating_points). Movies use IMDb, else TMDb; series use Sonarr's own
+        rating (C(ratings.value) of the series; the report names the source). No rating adds nothing.
     type: float
     default: 5.0
   low_rating_points:
@@ -98,18 +120,31 @@ options:
     default: 20
   quality_weights:
     description:
-      - Weight of a movie file's resolution when the copy sits idle (never watched or not watched for
-        O(stale_watch_months)); the points are O(quality_points) times the weight.
+      - Weight of a resolution when the copy sits idle (never watched or not watched for O(stale_watch_months));
+        the points are O(quality_points) times the weight. A movie's resolution is its file's; a series' is the
+        one its Sonarr quality profile settles for (its cutoff when it allows upgrades, else its lowest allowed
+        quality). A resolution without a weight adds nothing.
     type: dict
     default: {"2160p": 1.0, "1080p": 0.8, "720p": 0.3, "480p": 0.1}
   quality_points:
     description: Points for an idle copy of weight 1.0.
     type: int
     default: 10
+  series_size_gb:
+    description:
+      - An idle series (never watched or not watched for O(stale_watch_months)) holding at least this many GB
+        (GiB, as the report's C(Size (GB)) column) adds O(series_size_points). A film's size follows from its
+        quality, which O(quality_weights) scores; a series' grows with its episodes too.
+    type: float
+    default: 100
+  series_size_points:
+    description: Points for O(series_size_gb). V(0) turns the rule off.
+    type: int
+    default: 10
   ended_series_points:
     description:
       - Points for an ended series with at least two seasons on disk that someone started but nobody watched
-        past season 1.
+        past season 1 (a series nobody watched at all gets O(never_watched_points) instead).
     type: int
     default: 20
   unavailable_points:
@@ -127,6 +162,12 @@ options:
         instance's tags, as it would protect nothing.
     type: str
     default: keep
+  review_tag:
+    description:
+      - The label the review will tag the candidates with (M(mediaops.servarr.arr_tag)'s O(mediaops.servarr.arr_tag#module:tag)).
+        Only checked here, by the same rule and before anything is read, so that a label arr_tag would refuse
+        fails at once instead of after the analysis. It must differ from O(keep_tag).
+    type: str
   protect_favourites:
     description:
       - A favourite of any Jellyfin user (the movie or the series) is protected.
@@ -240,7 +281,8 @@ rows:
       type: int
       sample: 1984
     quality:
-      description: Quality of the movie file (empty for series).
+      description: Quality of the movie file; for a series, its Sonarr quality profile (C(quality profile
+        HD-1080p)), or empty when unknown.
       type: str
       sample: Bluray-2160p
     size_bytes:
@@ -278,7 +320,7 @@ rows:
       type: float
       sample: 4.1
     rating_source:
-      description: V(IMDb), V(TMDb) or V(Rating) (Sonarr's), or null.
+      description: V(IMDb), V(TMDb) (movies) or V(Sonarr) (Sonarr's own rating of a series), or null.
       type: str
       sample: IMDb
     available_on_indexers:
@@ -368,12 +410,12 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclien
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.library_run import (
     analyze, csv_text, report_path, row, totals, write_atomic)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
-    DEFAULT_STATE_DIR, StateError, ensure_folder, load, save)
+    DEFAULT_STATE_DIR, StateError, check_writable, ensure_folder, load, save)
 
 SCORE_OPTIONS = ("deletion_score_threshold", "never_watched_months", "never_watched_points", "stale_watch_months",
                  "stale_watch_points", "low_rating_threshold", "low_rating_points", "quality_weights",
-                 "quality_points", "ended_series_points", "unavailable_points", "keep_tag", "protect_favourites",
-                 "min_age_days", "protect_queued")
+                 "quality_points", "series_size_gb", "series_size_points", "ended_series_points",
+                 "unavailable_points", "keep_tag", "protect_favourites", "min_age_days", "protect_queued")
 
 
 def main():
@@ -391,9 +433,12 @@ def main():
         low_rating_points=dict(type="int", default=20),
         quality_weights=dict(type="dict", default={"2160p": 1.0, "1080p": 0.8, "720p": 0.3, "480p": 0.1}),
         quality_points=dict(type="int", default=10),
+        series_size_gb=dict(type="float", default=100),
+        series_size_points=dict(type="int", default=10),
         ended_series_points=dict(type="int", default=20),
         unavailable_points=dict(type="int", default=-20),
         keep_tag=dict(type="str", default="keep"),
+        review_tag=dict(type="str"),
         protect_favourites=dict(type="bool", default=True),
         min_age_days=dict(type="int", default=30),
         protect_queued=dict(type="bool", default=True),
@@ -420,12 +465,29 @@ def main():
     names = [i["name"] for i in p["instances"]]
     if len(set(names)) != len(names):
         module.fail_json(msg="instance names must be distinct: %s" % ", ".join(names), **result)
+    if p["series_size_gb"] < 0:
+        module.fail_json(msg="series_size_gb must not be negative", **result)
     try:
         # one rule for labels in every module, the apps' own (lower-case), checked before anything is read
         opts["keep_tag"] = check_label(p["keep_tag"], "keep_tag")
+        if p["review_tag"] is not None and check_label(p["review_tag"], "review_tag") == opts["keep_tag"]:
+            raise TagPlanError("review_tag and keep_tag must differ")
     except TagPlanError as exc:
         module.fail_json(msg=str(exc), **result)
     cache_path = p["indexer_cache"] or os.path.join(DEFAULT_STATE_DIR, "library_indexers.json")
+    try:
+        # every place the run writes, checked before any service is read (in check mode too: it then says
+        # what the real run would fail on, instead of failing that run after the whole analysis)
+        if p["report"]:
+            check_writable(p["report_dir"], "report_dir")
+        if p["prowlarr_url"]:
+            check_writable(os.path.dirname(os.path.abspath(cache_path)), "the folder of indexer_cache")
+            if os.path.isdir(cache_path):
+                raise StateError("indexer_cache %s is a folder" % cache_path)
+        if p["log_file"]:
+            check_writable(p["log_file"], "log_file", folder=False)
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was read" % exc, **result)
 
     log_handle = None
     if p["log_file"] and not module.check_mode:

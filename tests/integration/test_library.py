@@ -106,6 +106,22 @@ def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
     assert rows["Gigli"]["score"] == 80 and rows["Gigli"]["tmdb_id"] == "8046"
     assert "ended series, nobody watched past S01 (+20)" in rows["Lost"]["reason"]
     assert "last watched 3 years ago (+30)" in rows["Lost"]["reason"]
+    # series: a never watched, ended, badly rated 200 GB series added years ago is a candidate; the same but
+    # small is not, nor a well rated one; a favourite series is protected
+    night = rows["Night Shift Zero"]
+    assert night["reason"] == ("never watched by anyone, added 2 years 6 months ago (+50); Sonarr 4.2 < 5.0 (+20); "
+                               "1080p series (quality profile HD-1080p) never watched (+8); "
+                               "200.0 GB on disk (>= 100 GB) never watched (+10)")
+    assert (night["type"], night["tvdb_id"], night["rating_source"], night["quality"]) == \
+        ("series", "900004", "Sonarr", "quality profile HD-1080p")
+    assert rows["The Event"]["reason"] == ("never watched by anyone, added 2 years ago (+50); Sonarr 4.5 < 5.0 (+20); "
+                                           "1080p series (quality profile HD-1080p) never watched (+8)")
+    assert rows["Quiet Acres"]["reason"] == ("never watched by anyone, added 18 months ago (+50); "
+                                             "1080p series (quality profile HD upgrades) never watched (+8); "
+                                             "150.0 GB on disk (>= 100 GB) never watched (+10)")
+    assert rows["Lost"]["reason"] == ("last watched 3 years ago (+30); 1080p series (quality profile HD-1080p) not "
+                                      "watched since 3 years ago (+8); 120.0 GB on disk (>= 100 GB) not watched since "
+                                      "3 years ago (+10); ended series, nobody watched past S01 (+20)")
     assert task["jellyfin"]["users"] == 2 and task["jellyfin"]["unmatched"] == 1   # the home video
     assert task["jellyfin"]["unknown_dates"] == 2 and rows["Battlefield Earth"]["watched_by"] == ["alice", "bob"]
     # sorted by score, then size
@@ -117,49 +133,62 @@ def test_analysis_scores_the_corpus_as_known_and_writes_the_report(library):
     with open(report) as handle:
         lines = list(csv.DictReader(handle))
     assert list(lines[0]) == ["Title", "Type", "Quality", "Size (GB)", "Score", "Reason", "Last Watched",
-                              "IMDB Rating", "Available on Indexers", "Instance", "Id", "TMDb", "TVDB", "IMDb"]
+                              "Rating", "Rating Source", "Available on Indexers", "Instance", "Id", "TMDb", "TVDB",
+                              "IMDb"]
     assert len(lines) == len(library_corpus.EXPECTED)
-    assert [(l["Title"], l["Score"], l["Id"], l["TMDb"]) for l in lines[:2]] == \
-        [("Dune", "80", "1", "841"), ("Gigli", "80", "6", "8046")]
+    assert [(l["Title"], l["Score"], l["Id"], l["TMDb"], l["TVDB"]) for l in lines[:3]] == \
+        [("Night Shift Zero", "88", "4", "", "900004"), ("Dune", "80", "1", "841", ""),
+         ("Gigli", "80", "6", "8046", "")]
+    # the rating and where it comes from: IMDb for a film, Sonarr's own for a series
+    assert [(l["Rating"], l["Rating Source"], l["Quality"]) for l in lines[:2]] == \
+        [("4.2", "Sonarr", "quality profile HD-1080p"), ("4.1", "IMDb", "Bluray-2160p")]
     with open(os.path.join(library["dir"], "analysis.log")) as handle:
         assert "jellyfin: user bob read" in handle.read()
-    # the requests do not grow with the titles: tag + queue + library per instance; users, titles, and
-    # played / resumed / favourites per user
-    assert task["requests"] == {"radarr": 3, "sonarr": 3, "jellyfin": 8}
+    # the requests do not grow with the titles: tag + queue + library per instance (and Sonarr's quality
+    # profiles); users, titles, and played / resumed / favourites per user
+    assert task["requests"] == {"radarr": 3, "sonarr": 4, "jellyfin": 8}
     again = analysis(library, servarr_library_result_rows="all").task("Score every movie and series")
     assert again["changed"] is False
+
+
+def night_shift_bytes(lib):
+    return [s for s in lib["states"]["sonarr"]["series"] if s["title"] == "Night Shift Zero"][0]["statistics"]["sizeOnDisk"]
 
 
 def test_candidates_only_by_default_and_small_pages(library):
     res = analysis(library, servarr_library_jellyfin_page_size=2)
     assert res.rc == 0, res.stdout[-3000:]
     task = res.task("Score every movie and series")
-    assert sorted(label(r) for r in task["rows"]) == ["Dune (1984)", "Gigli"]
-    assert task["totals"]["candidates"] == 2
-    assert task["totals"]["candidate_bytes"] == 105 * library_corpus.GIB
-    assert task["totals"]["per_instance"]["sonarr"]["candidates"] == 0
+    assert sorted(label(r) for r in task["rows"]) == ["Dune (1984)", "Gigli", "Night Shift Zero"]
+    assert task["totals"]["candidates"] == 3
+    assert task["totals"]["candidate_bytes"] == 105 * library_corpus.GIB + night_shift_bytes(library)
+    assert task["totals"]["per_instance"]["sonarr"] == {
+        "items": 6, "bytes": sum(s["statistics"]["sizeOnDisk"] for s in library["states"]["sonarr"]["series"]),
+        "candidates": 1, "candidate_bytes": night_shift_bytes(library)}
 
 
 def test_check_mode_writes_nothing(library):
     res = analysis(library, check=True, prowlarr=True)
     assert res.rc == 0, res.stdout[-3000:]
     task = res.task("Score every movie and series")
-    assert task["changed"] is False and len(task["rows"]) == 1
+    assert task["changed"] is False and [label(r) for r in task["rows"]] == ["Night Shift Zero", "Dune (1984)"]
     assert not os.path.exists(os.path.join(library["dir"], "state", "reports"))
     assert not os.path.exists(os.path.join(library["dir"], "state", "library_indexers.json"))
     assert not os.path.exists(os.path.join(library["dir"], "analysis.log"))
 
 
-@pytest.mark.parametrize("fault", [{"items_status": {library_corpus.BOB: 500}},
-                                   {"items_status": {"%s:2" % library_corpus.ALICE: 500}},
-                                   {"items_status": {"library:4": 500}},
-                                   {"status": {"/Users": 503}}])
-def test_jellyfin_failure_fails_closed(library, fault):
+@pytest.mark.parametrize("fault,who", [({"items_status": {library_corpus.BOB: 500}}, "user bob"),
+                                       ({"items_status": {"%s:2" % library_corpus.ALICE: 500}}, "user alice"),
+                                       ({"items_status": {"library:4": 500}}, "the library"),
+                                       ({"status": {"/Users": 503}}, "GET /Users")])
+def test_jellyfin_failure_fails_closed(library, fault, who):
     set_faults(library, "jellyfin", fault)
     res = analysis(library, servarr_library_jellyfin_page_size=2)
     task = res.task("Score every movie and series")
     assert res.rc != 0
     assert "no report was written" in task["msg"]
+    # users by the names people know, never by Jellyfin's ids
+    assert who in task["msg"] and library_corpus.ALICE not in task["msg"] and library_corpus.BOB not in task["msg"]
     assert reports(library) == []
 
 
@@ -182,27 +211,31 @@ def test_prowlarr_availability_is_cached_spaced_and_only_for_candidates(library)
     assert res.rc == 0, res.stdout[-3000:]
     task = res.task("Score every movie and series")
     rows = dict((label(r), r) for r in task["rows"])
-    assert list(rows) == ["Dune (1984)"]   # Gigli has no release left: 80 - 20
+    assert list(rows) == ["Night Shift Zero", "Dune (1984)"]   # Gigli has no release left: 80 - 20
     assert rows["Dune (1984)"]["available_on_indexers"] == 2
-    assert task["indexers"] == {"candidates": 2, "from_cache": 0, "queries": 2, "not_checked": 0}
+    assert rows["Night Shift Zero"]["available_on_indexers"] == 1
+    assert task["indexers"] == {"candidates": 3, "from_cache": 0, "queries": 3, "not_checked": 0}
     log = [json.loads(line) for line in open(os.path.join(library["dir"], "prowlarr.requests.jsonl"))]
-    assert [entry["query"] for entry in log] == ["{imdbid:tt0087182}", "{imdbid:tt0299930}"]
-    assert all(entry["type"] == "movie" and entry["categories"] == ["2000"] for entry in log)
-    assert log[1]["time"] - log[0]["time"] >= 0.29
+    # best first: the series (88), then the films (80) by size
+    assert [entry["query"] for entry in log] == ["{tvdbid:900004}", "{imdbid:tt0087182}", "{imdbid:tt0299930}"]
+    assert [(entry["type"], entry["categories"]) for entry in log] == \
+        [("tvsearch", ["5000"]), ("movie", ["2000"]), ("movie", ["2000"])]
+    assert log[1]["time"] - log[0]["time"] >= 0.29 and log[2]["time"] - log[1]["time"] >= 0.29
     with open(os.path.join(library["dir"], "analysis.log")) as handle:
-        assert "prowlarr: 2/2 Gigli" in handle.read()
+        assert "prowlarr: 3/3 Gigli" in handle.read()
     # the second run answers from the cache, so Prowlarr may even be down
     set_faults(library, "prowlarr", {"status": 500})
     again = analysis(library, prowlarr=True).task("Score every movie and series")
-    assert again["indexers"]["queries"] == 0 and again["indexers"]["from_cache"] == 2
-    assert [label(r) for r in again["rows"]] == ["Dune (1984)"]
+    assert again["indexers"]["queries"] == 0 and again["indexers"]["from_cache"] == 3
+    assert [label(r) for r in again["rows"]] == ["Night Shift Zero", "Dune (1984)"]
 
 
 def test_prowlarr_limits_queries_and_fails_closed(library):
     res = analysis(library, prowlarr=True, servarr_library_max_indexer_queries=1)
     task = res.task("Score every movie and series")
-    assert task["indexers"] == {"candidates": 2, "from_cache": 0, "queries": 1, "not_checked": 1}
-    assert [(label(r), r["available_on_indexers"]) for r in task["rows"]] == [("Dune (1984)", 2), ("Gigli", None)]
+    assert task["indexers"] == {"candidates": 3, "from_cache": 0, "queries": 1, "not_checked": 2}
+    assert [(label(r), r["available_on_indexers"]) for r in task["rows"]] == \
+        [("Night Shift Zero", 1), ("Dune (1984)", None), ("Gigli", None)]
     os.unlink(os.path.join(library["dir"], "state", "library_indexers.json"))
     for path in reports(library):
         os.unlink(path)
@@ -210,6 +243,49 @@ def test_prowlarr_limits_queries_and_fails_closed(library):
     res = analysis(library, prowlarr=True)
     task = res.task("Score every movie and series")
     assert res.rc != 0 and "prowlarr" in task["msg"] and reports(library) == []
+
+
+def stop_services(lib):
+    for name in NAMES:
+        lab_mod._kill_pidfile(os.path.join(lib["dir"], "%s.pid" % name))
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_missing_state_folder_fails_before_any_service_is_read(library, check):
+    """No role installed: no /var/lib/servarr. The run used to read everything and fail writing the report; check
+    mode passed. Now both fail at once, naming the folder (every service is down: reading one would say so)."""
+    stop_services(library)
+    state_dir = os.path.join(library["dir"], "no-role", "servarr")
+    res = analysis(library, check=check, prowlarr=True, servarr_state_dir=state_dir)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["requests"] == {}
+    assert task["msg"] == ("report_dir %s/reports cannot be created: its parent %s does not exist (the role creates "
+                           "the state folder; or point report_dir elsewhere); nothing was read" % (state_dir, state_dir))
+    assert not os.path.exists(os.path.join(library["dir"], "no-role"))
+    # the report elsewhere: the Prowlarr cache still needs the state folder
+    res = analysis(library, check=check, prowlarr=True, servarr_state_dir=state_dir,
+                   servarr_library_report_dir=os.path.join(library["dir"], "state", "reports"))
+    msg = res.task("Score every movie and series")["msg"]
+    assert res.rc != 0 and msg.startswith("the folder of indexer_cache %s cannot be created" % state_dir), msg
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_an_unusable_report_folder_or_log_fails_before_any_service_is_read(library, check):
+    stop_services(library)
+    blocker = os.path.join(library["dir"], "state", "reports")
+    os.makedirs(os.path.dirname(blocker), exist_ok=True)
+    with open(blocker, "w") as handle:   # a file where the folder should be
+        handle.write("")
+    res = analysis(library, check=check)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["requests"] == {}
+    assert task["msg"] == "report_dir %s exists but is not a folder; nothing was read" % blocker
+    os.unlink(blocker)
+    log = os.path.join(library["dir"], "logs", "analysis.log")
+    res = analysis(library, check=check, servarr_library_log_file=log)
+    task = res.task("Score every movie and series")
+    assert res.rc != 0 and task["msg"] == ("log_file %s cannot be written: its folder %s does not exist; nothing "
+                                           "was read" % (log, os.path.dirname(log)))
 
 
 # -- arr_tag ------------------------------------------------------------------------------------------------
@@ -229,26 +305,28 @@ def test_reduce_tags_candidates_idempotently_and_check_mode_changes_nothing(libr
     res = reduce(library, check=True, diff=True)
     assert res.rc == 0, res.stdout[-3000:]
     task = res.task("Tag the candidates for review")
-    assert task["changed"] and task["added"] == 2
-    assert task["instances"]["radarr"]["tag_created"] is True
+    assert task["changed"] and task["added"] == 3
+    assert task["instances"]["radarr"]["tag_created"] is True and task["instances"]["sonarr"]["tag_created"] is True
     assert "+ radarr: Dune (id 1)" in res.stdout and "+ radarr: Gigli (id 6)" in res.stdout
+    assert "+ sonarr: Night Shift Zero (id 4)" in res.stdout
     assert (state(library, "radarr"), state(library, "sonarr")) == before
 
     res = reduce(library)
     task = res.task("Tag the candidates for review")
-    assert res.rc == 0 and task["changed"] and task["added"] == 2
-    assert tagged(library, "radarr") == [1, 6] and tagged(library, "sonarr") == []
+    assert res.rc == 0 and task["changed"] and task["added"] == 3
+    assert tagged(library, "radarr") == [1, 6] and tagged(library, "sonarr") == [4]
     # one tag, created once (POST answered 201); nothing else changed on the movies
     radarr = state(library, "radarr")
     assert [t["label"] for t in radarr["tags"]] == ["keep", "4k", "deletion-candidate-80"]
     for old, new in zip(before[0]["movies"], radarr["movies"]):
         assert dict(old, tags=None) == dict(new, tags=None)
-    # tag read, tag created, movies read, one editor request
-    assert task["instances"]["radarr"]["requests"] == 4 and task["instances"]["sonarr"]["requests"] == 2
+    # tag read, tag created, movies (series) read, one editor request
+    assert task["instances"]["radarr"]["requests"] == 4 and task["instances"]["sonarr"]["requests"] == 4
 
     again = reduce(library)
     task = again.task("Tag the candidates for review")
     assert task["changed"] is False and task["instances"]["radarr"]["requests"] == 2
+    assert task["instances"]["sonarr"]["requests"] == 2
 
 
 def test_reduce_from_a_reviewed_csv_exclusive_and_keep_tag(library):
@@ -274,16 +352,25 @@ def test_reduce_from_a_reviewed_csv_exclusive_and_keep_tag(library):
     assert res.rc == 0, res.stdout[-3000:]
     assert [e["title"] for e in task["instances"]["radarr"]["add"]] == ["Dune"]
     assert [e["id"] for e in task["instances"]["radarr"]["remove"]] == [6]
-    assert [e["title"] for e in task["instances"]["sonarr"]["add"]] == ["Lost", "The Event"]
-    assert tagged(library, "radarr") == [1] and tagged(library, "sonarr") == [1, 3]
+    assert [e["title"] for e in task["instances"]["sonarr"]["add"]] == \
+        ["Lost", "The Event", "Night Shift Zero", "Quiet Acres"]
+    assert tagged(library, "radarr") == [1] and tagged(library, "sonarr") == [1, 3, 4, 5]
     assert reduce(library, servarr_reduce_csv=reviewed, servarr_library_score_threshold=50) \
         .task("Tag the candidates for review")["changed"] is False
 
 
 def test_reduce_refuses_a_bad_label_and_a_csv_for_another_instance(library):
-    res = reduce(library, servarr_reduce_tag="Deletion Candidate")
-    task = res.task("Tag the candidates for review")
-    assert res.rc != 0 and "lower-case letters, digits and '-'" in task["msg"]
+    # refused before the analysis reads anything (it used to be refused by arr_tag after the whole analysis)
+    for check in (True, False):
+        res = reduce(library, check=check, servarr_reduce_tag="Deletion Candidate")
+        task = res.task("Score every movie and series (no reviewed CSV given)")
+        assert res.rc != 0 and "review_tag 'deletion candidate'" in task["msg"]
+        assert "lower-case letters, digits and '-'" in task["msg"] and task["requests"] == {}
+        with pytest.raises(KeyError):
+            res.task("Tag the candidates for review")
+    res = reduce(library, servarr_reduce_tag="keep")
+    assert res.rc != 0 and "review_tag and keep_tag must differ" in \
+        res.task("Score every movie and series (no reviewed CSV given)")["msg"]
     bad = os.path.join(library["dir"], "bad.csv")
     with open(bad, "w") as handle:
         handle.write("Title,Score,Instance,Id,TMDb\nDune,90,radarr-4k,1,841\n")

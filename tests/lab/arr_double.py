@@ -9,6 +9,9 @@ change records or inject faults (``faults``) while it runs:
     {"kind": "radarr", "api_key": "...", "history": [...], "queue": [...], "movies": [...], "tags": [...],
      "faults": {"history_page_status": {"2": 500}, "delay_ms": 0}}
 
+Sonarr answers ``GET /api/v3/qualityprofile`` with ``quality_profiles`` from the state, or with its six default
+profiles (ids 1-6: Any, SD, HD-720p, HD-1080p, Ultra-HD, HD - 720p/1080p) as a new Sonarr creates them.
+
 Run: ``python3 arr_double.py STATE_FILE PORT``.
 """
 import json
@@ -142,6 +145,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, state.get("root_folders", []))
         if parts.path in LIBRARY_GET:
             return self._library_get(state, parts.path, faults)
+        if parts.path == "/api/v3/qualityprofile":
+            status = (faults.get("status") or {}).get(parts.path)
+            if status:
+                return self._send(int(status), {"message": "injected fault"})
+            if state["kind"] != "sonarr" and "quality_profiles" not in state:
+                return self._send(200, [])
+            profiles = state.get("quality_profiles")
+            return self._send(200, profiles if profiles is not None else default_quality_profiles())
         return self._send(404)
 
     def do_POST(self):
@@ -264,6 +275,66 @@ EDITOR_FIELDS = {
     "sonarr": ("seriesIds", "monitored", "monitorNewItems", "qualityProfileId", "seriesType", "seasonFolder",
                "rootFolderPath", "tags", "applyTags", "moveFiles", "deleteFiles", "addImportListExclusion"),
 }
+
+
+# Sonarr's qualities (NzbDrone.Core.Qualities.Quality): id, name, source, resolution, and the weight / group of
+# its default quality definitions, lowest first - the order of a profile's items.
+SONARR_QUALITIES = [
+    (0, "Unknown", "unknown", 0, 1, None), (1, "SDTV", "television", 480, 2, None),
+    (12, "WEBRip-480p", "webRip", 480, 3, "WEB 480p"), (8, "WEBDL-480p", "web", 480, 3, "WEB 480p"),
+    (2, "DVD", "dvd", 480, 4, None), (13, "Bluray-480p", "bluray", 480, 5, None),
+    (22, "Bluray-576p", "bluray", 576, 6, None), (4, "HDTV-720p", "television", 720, 7, None),
+    (9, "HDTV-1080p", "television", 1080, 8, None), (10, "Raw-HD", "televisionRaw", 1080, 9, None),
+    (14, "WEBRip-720p", "webRip", 720, 10, "WEB 720p"), (5, "WEBDL-720p", "web", 720, 10, "WEB 720p"),
+    (6, "Bluray-720p", "bluray", 720, 11, None), (15, "WEBRip-1080p", "webRip", 1080, 12, "WEB 1080p"),
+    (3, "WEBDL-1080p", "web", 1080, 12, "WEB 1080p"), (7, "Bluray-1080p", "bluray", 1080, 13, None),
+    (20, "Bluray-1080p Remux", "blurayRaw", 1080, 14, None), (16, "HDTV-2160p", "television", 2160, 15, None),
+    (17, "WEBRip-2160p", "webRip", 2160, 16, "WEB 2160p"), (18, "WEBDL-2160p", "web", 2160, 16, "WEB 2160p"),
+    (19, "Bluray-2160p", "bluray", 2160, 17, None), (21, "Bluray-2160p Remux", "blurayRaw", 2160, 18, None),
+]
+# QualityProfileService's default profiles: (name, cutoff quality id, allowed quality ids); upgrades off
+SONARR_DEFAULT_PROFILES = [
+    ("Any", 1, (1, 12, 8, 2, 13, 22, 4, 9, 14, 5, 15, 3, 6, 7)),
+    ("SD", 1, (1, 12, 8, 2, 13, 22)),
+    ("HD-720p", 4, (4, 14, 5, 6)),
+    ("HD-1080p", 9, (9, 15, 3, 7)),
+    ("Ultra-HD", 16, (16, 17, 18, 19)),
+    ("HD - 720p/1080p", 4, (4, 9, 14, 5, 15, 3, 6, 7)),
+]
+
+
+def quality_profile(profile_id, name, cutoff, allowed, upgrade_allowed=False):
+    """A QualityProfileResource as Sonarr's GetDefaultProfile builds it: qualities of one weight form a group
+    (ids from 1000, named by the group), whose id then stands for the cutoff; a single quality has no id (0, left
+    out as RestResource does) and no name."""
+    items, group_id, profile_cutoff = [], 1000, cutoff
+    weights = []
+    for entry in SONARR_QUALITIES:
+        if not weights or weights[-1][0] != entry[4]:
+            weights.append((entry[4], []))
+        weights[-1][1].append(entry)
+    for dummy, group in weights:
+        def item(entry, is_allowed):
+            qid, qname, source, resolution = entry[:4]
+            return {"quality": {"id": qid, "name": qname, "source": source, "resolution": resolution},
+                    "items": [], "allowed": is_allowed}
+        if len(group) == 1:
+            items.append(item(group[0], group[0][0] in allowed))
+            continue
+        group_allowed = any(entry[0] in allowed for entry in group)
+        items.append({"id": group_id, "name": group[0][5], "items": [item(e, group_allowed) for e in group],
+                      "allowed": group_allowed})
+        if any(entry[0] == cutoff for entry in group):
+            profile_cutoff = group_id
+        group_id += 1
+    return {"id": profile_id, "name": name, "upgradeAllowed": upgrade_allowed, "cutoff": profile_cutoff,
+            "items": items, "minFormatScore": 0, "cutoffFormatScore": 0, "minUpgradeFormatScore": 1,
+            "formatItems": []}
+
+
+def default_quality_profiles():
+    return [quality_profile(n, name, cutoff, allowed)
+            for n, (name, cutoff, allowed) in enumerate(SONARR_DEFAULT_PROFILES, 1)]
 
 
 def _reload(path):

@@ -17,12 +17,26 @@ options; dates are relative to the moment the corpus is built):
   Morbius            would be 80, in Radarr's queue                     -> protected
   Missing Film       no file                                            -> not in the analysis
 
-Series: Lost (ended, six seasons, alice watched only S01, three years ago -> 50), Andor (bob watched S02 last
-month -> 0), The Event (ended, never watched, 2 years, rating 4.5 -> 70).
-Jellyfin also has a home video with no provider ids (unmatched).
+Series (Sonarr's rating; quality from the series' quality profile, see arr_double's default profiles):
+
+  Night Shift Zero   ended, never watched, 30 months, 200 GB, rating 4.2, HD-1080p -> 88: never (+50),
+                     rating (+20), 1080p profile (+8), >= 100 GB (+10): a candidate
+  The Event          ended, never watched, 2 years, 20 GB, rating 4.5, HD-1080p  -> 78: the same but small,
+                     just under the threshold
+  Quiet Acres        continuing, never watched, 150 GB, rating 7.9, its own profile that upgrades to the
+                     WEB 1080p group (it allows 720p)                            -> 68: never, 1080p, size
+  Lost               ended, six seasons, 120 GB, alice watched only S01 three years ago -> 68: last watched
+                     (+30), nobody past S01 (+20), 1080p (+8), size (+10)
+  Andor              bob watched S02 last month                                  -> 0
+  Harbour Lights     would be 90 (never watched, 250 GB, rating 4.0, Ultra-HD), alice's favourite series
+                                                                                 -> protected
+Jellyfin also has a home video with no provider ids (unmatched). Dates are whole calendar months back, as the
+score counts them.
 """
 import datetime
 import hashlib
+
+import arr_double
 
 GIB = 1024 ** 3
 RADARR_KEY = "a" * 32
@@ -34,10 +48,24 @@ USERS = [{"Name": "alice", "Id": "1a2b3c4d5e6f40718293a4b5c6d7e8f9"},
 ALICE, BOB = USERS[0]["Id"], USERS[1]["Id"]
 
 EXPECTED = {"Dune (1984)": 80, "Dune (2021)": 0, "Waterworld": 20, "Battlefield Earth": 20, "Plan 9": 20,
-            "Gigli": 80, "Heat": 0, "Hook": 0, "The Nun II": 0, "Morbius": 0, "Lost": 50, "Andor": 0,
-            "The Event": 70}
+            "Gigli": 80, "Heat": 0, "Hook": 0, "The Nun II": 0, "Morbius": 0, "Lost": 68, "Andor": 0,
+            "The Event": 78, "Night Shift Zero": 88, "Quiet Acres": 68, "Harbour Lights": 0}
 PROTECTED = {"Heat": "keep tag 'keep'", "Hook": "favourite of bob", "The Nun II": "added 1 day ago",
-             "Morbius": "in the download queue"}
+             "Morbius": "in the download queue", "Harbour Lights": "favourite of alice"}
+# Sonarr's quality profiles: its six defaults (ids 1-6; 4 is HD-1080p, 5 Ultra-HD) and one that upgrades
+HD_1080P, ULTRA_HD, UPGRADES = 4, 5, 7
+QUALITY_PROFILES = arr_double.default_quality_profiles() + [
+    arr_double.quality_profile(UPGRADES, "HD upgrades", 3, (4, 14, 5, 6, 15, 3, 7), upgrade_allowed=True)]
+
+
+def months_before(moment, months):
+    """``moment`` whole calendar months back (the day clamped to the month's last), as the score counts."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = datetime.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=moment.tzinfo)
+    return moment.replace(year=year, month=month,
+                          day=min(moment.day, (following - datetime.timedelta(days=1)).day))
 
 
 def iso(moment):
@@ -73,11 +101,11 @@ def movie(mid, title, year, tmdb, imdb, added, size_gb, resolution, rating, tags
     return record
 
 
-def series(sid, title, year, tvdb, imdb, added, seasons, size_gb, rating, status="ended", tags=()):
+def series(sid, title, year, tvdb, imdb, added, seasons, size_gb, rating, status="ended", tags=(), profile=1):
     per = int(size_gb * GIB / max(1, seasons))
     return {"id": sid, "title": title, "sortTitle": title.lower(), "status": status, "ended": status == "ended",
             "year": year, "tvdbId": tvdb, "imdbId": imdb, "tmdbId": 0, "added": iso(added), "tags": list(tags),
-            "monitored": True, "qualityProfileId": 1, "seasonFolder": True, "seriesType": "standard",
+            "monitored": True, "qualityProfileId": profile, "seasonFolder": True, "seriesType": "standard",
             "path": "/mnt/media/series/%s (%d)" % (title, year), "titleSlug": title.lower().replace(" ", "-"),
             "ratings": {"votes": 900, "value": rating},
             "seasons": [{"seasonNumber": n, "monitored": True, "statistics": {
@@ -122,23 +150,31 @@ def build(now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     days = datetime.timedelta(days=1)
     month = days * 30.44
+
+    def ago(months):
+        return months_before(now, months)
     movies = [
-        movie(1, "Dune", 1984, 841, "tt0087182", now - 14 * month, 60, 2160, 4.1),
-        movie(2, "Dune", 2021, 438631, "tt1160419", now - 14 * month, 70, 2160, 8.0),
-        movie(3, "Waterworld", 1995, 9804, "tt0114898", now - 20 * month, 50, 2160, 4.5),
-        movie(4, "Battlefield Earth", 2000, 5491, "tt0185183", now - 24 * month, 40, 2160, 2.5),
-        movie(5, "Plan 9 from Outer Space", 1957, 10513, "tt0052077", now - 36 * month, 8, 1080, 3.9),
-        movie(6, "Gigli", 2003, 8046, "tt0299930", now - 24 * month, 45, 2160, 2.6),
-        movie(7, "Heat", 1995, 949, "tt0113277", now - 24 * month, 65, 2160, 4.0, tags=[1]),
-        movie(8, "Hook", 1991, 879, "tt0102057", now - 24 * month, 55, 2160, 3.0),
+        movie(1, "Dune", 1984, 841, "tt0087182", ago(14), 60, 2160, 4.1),
+        movie(2, "Dune", 2021, 438631, "tt1160419", ago(14), 70, 2160, 8.0),
+        movie(3, "Waterworld", 1995, 9804, "tt0114898", ago(20), 50, 2160, 4.5),
+        movie(4, "Battlefield Earth", 2000, 5491, "tt0185183", ago(24), 40, 2160, 2.5),
+        movie(5, "Plan 9 from Outer Space", 1957, 10513, "tt0052077", ago(36), 8, 1080, 3.9),
+        movie(6, "Gigli", 2003, 8046, "tt0299930", ago(24), 45, 2160, 2.6),
+        movie(7, "Heat", 1995, 949, "tt0113277", ago(24), 65, 2160, 4.0, tags=[1]),
+        movie(8, "Hook", 1991, 879, "tt0102057", ago(24), 55, 2160, 3.0),
         movie(9, "The Nun II", 2023, 968051, "tt10160976", now - days, 30, 2160, 3.0),
-        movie(10, "Morbius", 2022, 526896, "tt5108870", now - 12 * month, 35, 2160, 4.0),
-        movie(11, "Missing Film", 2020, 1, "tt0000001", now - 12 * month, 0, 1080, 3.0, has_file=False),
+        movie(10, "Morbius", 2022, 526896, "tt5108870", ago(12), 35, 2160, 4.0),
+        movie(11, "Missing Film", 2020, 1, "tt0000001", ago(12), 0, 1080, 3.0, has_file=False),
     ]
     shows = [
-        series(1, "Lost", 2004, 73739, "tt0411008", now - 40 * month, 6, 120, 8.3),
-        series(2, "Andor", 2022, 393189, "tt9253284", now - 20 * month, 2, 60, 8.4, status="ended"),
-        series(3, "The Event", 2010, 154021, "tt1582459", now - 24 * month, 1, 20, 4.5),
+        series(1, "Lost", 2004, 73739, "tt0411008", ago(40), 6, 120, 8.3, profile=HD_1080P),
+        series(2, "Andor", 2022, 393189, "tt9253284", ago(20), 2, 60, 8.4, status="ended", profile=HD_1080P),
+        series(3, "The Event", 2010, 154021, "tt1582459", ago(24), 1, 20, 4.5, profile=HD_1080P),
+        # made-up titles and ids from here on
+        series(4, "Night Shift Zero", 2015, 900004, "tt9900004", ago(30), 3, 200, 4.2, profile=HD_1080P),
+        series(5, "Quiet Acres", 2021, 900005, "tt9900005", ago(18), 2, 150, 7.9, status="continuing",
+               profile=UPGRADES),
+        series(6, "Harbour Lights", 2012, 900006, "tt9900006", ago(30), 4, 250, 4.0, profile=ULTRA_HD),
     ]
     queue = [{"id": 5001, "movieId": 10, "title": "Morbius.2022.2160p.REPACK", "status": "downloading",
               "trackedDownloadStatus": "ok", "trackedDownloadState": "downloading", "statusMessages": [],
@@ -162,9 +198,12 @@ def build(now=None):
     lost = jf_series("Lost", 2004, {"Tvdb": "73739", "Imdb": "tt0411008"})
     andor = jf_series("Andor", 2022, {"Tvdb": "393189"})
     event = jf_series("The Event", 2010, {"Tvdb": "154021", "Imdb": "tt1582459"})
-    jf_items += [lost, andor, event]
+    night = jf_series("Night Shift Zero", 2015, {"Tvdb": "900004", "Imdb": "tt9900004"})
+    quiet = jf_series("Quiet Acres", 2021, {"Tvdb": "900005"})
+    harbour = jf_series("Harbour Lights", 2012, {"Tvdb": "900006", "Imdb": "tt9900006"})
+    jf_items += [lost, andor, event, night, quiet, harbour]
     episodes = {}
-    for show, seasons in ((lost, 6), (andor, 2), (event, 1)):
+    for show, seasons in ((lost, 6), (andor, 2), (event, 1), (night, 3), (quiet, 2), (harbour, 4)):
         for season in range(1, seasons + 1):
             for number in range(1, 4):
                 episode = jf_episode(show, season, number)
@@ -177,19 +216,21 @@ def build(now=None):
     user_data[ALICE][ids[("Battlefield Earth", 2000)]] = played("0001-01-01T00:00:00.0000000Z")
     user_data[BOB][ids[("Battlefield Earth", 2000)]] = played("2099-01-01T00:00:00.0000000Z")
     user_data[BOB][ids[("Hook", 1991)]] = {"IsFavorite": True}
+    user_data[ALICE][harbour["Id"]] = {"IsFavorite": True}
     for number in (1, 2, 3):
-        user_data[ALICE][episodes[("Lost", 1, number)]["Id"]] = played(now - 36 * month)
+        user_data[ALICE][episodes[("Lost", 1, number)]["Id"]] = played(ago(36))
         user_data[BOB][episodes[("Andor", 2, number)]["Id"]] = played(now - month)
 
     releases = {"imdb:tt0087182": [{"title": "Dune.1984.2160p.UHD.BluRay.x265", "seeders": 12},
                                    {"title": "Dune.1984.1080p.BluRay.x264", "seeders": 0},
                                    {"title": "Dune.1984.1080p.BluRay.nzb", "protocol": "usenet"}],
-                "imdb:tt0299930": [{"title": "Gigli.2003.DVDRip", "seeders": 0}]}
+                "imdb:tt0299930": [{"title": "Gigli.2003.DVDRip", "seeders": 0}],
+                "tvdb:900004": [{"title": "Night.Shift.Zero.S01-S03.1080p.WEB-DL", "seeders": 4}]}
     return {
         "radarr": {"kind": "radarr", "api_key": RADARR_KEY, "history": [], "queue": queue, "movies": movies,
                    "tags": [{"id": 1, "label": "keep"}, {"id": 2, "label": "4k"}], "faults": {}},
         "sonarr": {"kind": "sonarr", "api_key": SONARR_KEY, "history": [], "queue": [], "series": shows,
-                   "tags": [{"id": 1, "label": "anime"}], "faults": {}},
+                   "quality_profiles": QUALITY_PROFILES, "tags": [{"id": 1, "label": "anime"}], "faults": {}},
         "jellyfin": {"api_key": JELLYFIN_KEY, "libraries": [], "users": USERS, "items": jf_items,
                      "user_data": user_data, "faults": {}},
         "prowlarr": {"api_key": PROWLARR_KEY, "releases": releases, "faults": {}},

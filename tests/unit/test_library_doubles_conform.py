@@ -48,8 +48,8 @@ def arr(request, tmp_path):
     server.shutdown()
 
 
-def test_library_tags_and_queue_conform(arr):
-    kind, client, server, dummy = arr
+def test_library_tags_queue_and_profiles_conform(arr):
+    kind, client, server, path = arr
     resource = "#/components/schemas/MovieResource" if kind == "radarr" else "#/components/schemas/SeriesResource"
     records = client.library()
     assert records and all(validator(kind, resource).validate(r) is None for r in records)
@@ -58,6 +58,18 @@ def test_library_tags_and_queue_conform(arr):
         validator(kind, "#/components/schemas/TagResource").validate(tag)
     validator(kind, "#/components/schemas/QueueResourcePagingResource").validate(
         client.get("/api/v3/queue", {"page": 1, "pageSize": 100}))
+    if kind == "sonarr":
+        # the corpus' own profiles, and Sonarr's six defaults the double answers when a state names none
+        profiles = client.quality_profiles()
+        arr_double._cache.update(mtime=None, state=None)
+        state = json.loads(path.read_text())
+        state.pop("quality_profiles")
+        path.write_text(json.dumps(state))
+        defaults = client.quality_profiles()
+        assert [p["name"] for p in defaults] == ["Any", "SD", "HD-720p", "HD-1080p", "Ultra-HD", "HD - 720p/1080p"]
+        for profile in profiles + defaults:
+            validator(kind, "#/components/schemas/QualityProfileResource").validate(profile)
+        assert all("id" not in item for p in defaults for item in p["items"] if not item["items"])
 
 
 def test_tag_creation_answers_201_and_never_doubles_a_label(arr):
@@ -113,8 +125,8 @@ def test_jellyfin_users_and_paged_items_have_jellyfins_shapes(jellyfin):
     users = client.users()
     assert [name for dummy, name in users] == ["alice", "bob"]
     assert all(len(uid) == 32 and uid == uid.lower() for uid, dummy in users)
-    pages = list(client.items(None, ("Movie", "Series"), page_size=4))
-    assert [len(p) for p in pages] == [4, 4, 4, 1]
+    pages = list(client.items(None, ("Movie", "Series"), page_size=5))
+    assert [len(p) for p in pages] == [5, 5, 5, 1]   # 10 movies, 6 series
     for item in (i for p in pages for i in p):
         assert "UserData" not in item and isinstance(item["ProviderIds"], dict)
         assert set(item) >= {"Name", "Id", "Type", "ServerId"}

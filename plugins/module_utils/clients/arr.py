@@ -161,6 +161,12 @@ class ArrClient:
     def series(self):
         return self._list("/api/v3/series")
 
+    def quality_profiles(self):
+        """Every quality profile (``GET /api/v3/qualityprofile``): one request. The series' ``qualityProfileId``
+        points into it; Sonarr tells an episode file's own quality only one series per request
+        (``GET /api/v3/episodefile`` needs ``seriesId`` or the files' ids)."""
+        return self._list("/api/v3/qualityprofile")
+
     def tags(self):
         """``{label: id}`` from ``GET /api/v3/tag``."""
         found = {}

@@ -83,15 +83,16 @@ class JellyfinClient:
             raise JellyfinError("%s: GET /Users did not answer a list of users" % self.name)
         return [(u["Id"], str(u.get("Name") or u["Id"])) for u in data]
 
-    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None):
+    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None, user_name=None):
         """Every item of ``item_types`` (that a user sees, with the user's ``UserData``, when ``user_id`` is given;
         narrowed by Jellyfin's ``Filters`` such as ``IsPlayed``), one page at a time: a generator of lists, so that
         no caller has to hold them all. Paged with ``StartIndex``/``Limit`` in a stable order; a page that fails,
-        or a total that changes while reading, raises."""
+        or a total that changes while reading, raises, naming the user by ``user_name`` (people know their
+        names, not Jellyfin's ids)."""
         start = 0
         total = None
         seen = 0
-        who = "user %s" % user_id if user_id else "the library"
+        who = "user %s" % (user_name or user_id) if user_id else "the library"
         while True:
             query = {"Recursive": "true", "IncludeItemTypes": ",".join(item_types), "EnableImages": "false",
                      "SortBy": "DateCreated,SortName", "SortOrder": "Ascending", "StartIndex": start,

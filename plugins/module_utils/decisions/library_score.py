@@ -9,7 +9,9 @@ a protected item scores 0 and its reason lists the protections. A date before 19
 cannot be read is *unknown*, and unknown never adds points.
 
 ``item`` is a dict built by library_run: ``kind`` (movie|series), ``added`` (text), ``tags``, ``keep``,
-``in_queue``, ``rating``/``rating_source``, ``resolution``, ``ended``, ``seasons_on_disk``, and the watch data
+``in_queue``, ``rating``/``rating_source``, ``size`` (bytes), ``resolution`` (a movie's file; a series' quality
+profile, see ``profile_resolution``), ``profile`` (a series' quality profile name), ``ended``,
+``seasons_on_disk``, and the watch data
 folded from every Jellyfin user: ``in_jellyfin``, ``watched`` (Played or a play count above zero, any user),
 ``last_played`` (datetime or None), ``played_dates_unknown`` (plays whose date was unknown), ``favourite_of``
 (user names), ``max_season`` (highest season anyone played, series), ``indexer_releases`` (None = not asked).
@@ -34,6 +36,8 @@ DEFAULTS = {
     "quality_weights": {"2160p": 1.0, "1080p": 0.8, "720p": 0.3, "480p": 0.1},
     "quality_points": 10,
     "ended_series_points": 20,
+    "series_size_gb": 100,
+    "series_size_points": 10,
     "unavailable_points": -20,
     "deletion_score_threshold": 80,
     "keep_tag": "keep",
@@ -44,7 +48,7 @@ DEFAULTS = {
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?"
                    r"(Z|[+-]\d{2}:?\d{2})?$")
-MONTH_DAYS = 30.4375
+GB = 1024 ** 3
 
 
 def parse_date(text, now):
@@ -83,21 +87,52 @@ def parse_date(text, now):
     return value
 
 
+def _add_months(when, months):
+    """``when`` moved by whole calendar months, the day clamped to the month's last (31 Jan + 1 = 28/29 Feb)."""
+    index = when.year * 12 + when.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=when.tzinfo)
+    last_day = (following - timedelta(days=1)).day
+    return when.replace(year=year, month=month, day=min(when.day, last_day))
+
+
 def months_since(when, now):
-    return (now - when).total_seconds() / 86400.0 / MONTH_DAYS
+    """Whole calendar months from ``when`` to ``now``, as a person counts them: 25 Nov 2024 to 25 Nov 2026 is
+    24 months (730 days), a day less is 23. The month rules compare this number and the reasons print it."""
+    months = (now.year - when.year) * 12 + now.month - when.month
+    if months > 0 and _add_months(when, months) > now:
+        months -= 1
+    return max(months, 0)
+
+
+def days_since(when, now):
+    """Whole days from ``when`` to ``now``."""
+    return max(int((now - when).total_seconds() // 86400), 0)
+
+
+def _plural(number, unit):
+    return "%d %s%s" % (number, unit, "" if number == 1 else "s")
 
 
 def ago(when, now):
-    """``3 days ago``, ``14 months ago``, ``3 years ago``."""
-    days = (now - when).total_seconds() / 86400.0
-    if days < 1:
-        return "today"
-    if days < 61:
-        return "%d day%s ago" % (days, "" if int(days) == 1 else "s")
-    months = days / MONTH_DAYS
+    """The age the month rules compare, printed: ``3 days ago`` (under a month), ``14 months ago``,
+    ``2 years ago`` or ``2 years 5 months ago`` (from 24 months on): always the whole calendar months of
+    ``months_since``, so 730 days never reads as 23 months next to a 24-month rule."""
+    months = months_since(when, now)
+    if months < 1:
+        days = days_since(when, now)
+        return "today" if days < 1 else "%s ago" % _plural(days, "day")
     if months < 24:
-        return "%d months ago" % months
-    return "%d years ago" % (days / 365.25)
+        return "%s ago" % _plural(months, "month")
+    years, rest = divmod(months, 12)
+    return "%s%s ago" % (_plural(years, "year"), " " + _plural(rest, "month") if rest else "")
+
+
+def days_ago(when, now):
+    """The age a rule in days compares, printed in whole days: ``today``, ``1 day ago``, ``45 days ago``."""
+    days = days_since(when, now)
+    return "today" if days < 1 else "%s ago" % _plural(days, "day")
 
 
 def _fmt(points):
@@ -169,6 +204,9 @@ def _idle(item, now, opts):
 
 
 def rule_quality(item, now, opts):
+    """An idle copy costs more the higher its resolution: ``quality_points`` times the plan's
+    ``quality_weights``. A movie's resolution is its file's; a series' is the one its Sonarr quality profile
+    settles for (``profile_resolution``), since Sonarr tells a file's quality only one series per request."""
     resolution = item.get("resolution")
     if not isinstance(resolution, int) or resolution <= 0:
         return None
@@ -182,7 +220,31 @@ def rule_quality(item, now, opts):
     points = int(round(opts["quality_points"] * float(weight)))
     if points <= 0:
         return None
+    if item.get("kind") == "series":
+        return points, "%s series (quality profile %s) %s (%s)" % (label, item.get("profile") or "?", idle,
+                                                                   _fmt(points))
     return points, "%s copy %s (%s)" % (label, idle, _fmt(points))
+
+
+def rule_series_size(item, now, opts):
+    """An idle series holding at least ``series_size_gb`` GB (GiB, as the report's Size column) on disk. A
+    film's size follows from its quality, which rule_quality already scores; a series' grows with its
+    episodes too: one long series can hold what twenty films hold."""
+    if item.get("kind") != "series" or not opts.get("series_size_points"):
+        return None
+    limit = opts.get("series_size_gb")
+    size_gb = (item.get("size") or 0) / float(GB)
+    if limit is None or size_gb < limit:
+        return None
+    idle = _idle(item, now, opts)
+    if idle is None:
+        return None
+    points = opts["series_size_points"]
+    return points, "%.1f GB on disk (>= %s GB) %s (%s)" % (size_gb, _number(limit), idle, _fmt(points))
+
+
+def _number(value):
+    return ("%d" % value) if float(value) == int(value) else ("%s" % value)
 
 
 def rule_ended_series(item, now, opts):
@@ -207,7 +269,38 @@ def rule_unavailable(item, now, opts):
     return 0, "%d releases on the indexers (+0)" % releases
 
 
-RULES = (rule_never_watched, rule_last_watched, rule_low_rating, rule_quality, rule_ended_series, rule_unavailable)
+RULES = (rule_never_watched, rule_last_watched, rule_low_rating, rule_quality, rule_series_size, rule_ended_series,
+         rule_unavailable)
+
+
+def _resolution(item):
+    """The lowest known resolution of a profile entry: one quality, or a group (WEB 1080p) of several."""
+    qualities = item.get("items") if item.get("items") else [item]
+    found = [(q.get("quality") or {}).get("resolution") for q in qualities if isinstance(q, dict)]
+    found = [r for r in found if isinstance(r, int) and not isinstance(r, bool) and r > 0]
+    return min(found) if found else None
+
+
+def profile_resolution(profile):
+    """The resolution a Sonarr quality profile (``QualityProfileResource``) settles for, or None: with
+    ``upgradeAllowed``, the resolution of its ``cutoff`` (a quality's id, or a group's id from 1000 on); without,
+    the lowest resolution it allows. Sonarr upgrades a file until it meets the cutoff, and without upgrades
+    takes the first allowed quality, so this is the least the series' files hold once Sonarr is done: the
+    score never counts a higher quality than that. (Sonarr's default profiles do not upgrade and have their
+    lowest quality as cutoff: HD-1080p settles for 1080p, Any for 480p.)"""
+    if not isinstance(profile, dict):
+        return None
+    items = [i for i in profile.get("items") or [] if isinstance(i, dict)]
+    if profile.get("upgradeAllowed") is True:
+        cutoff = profile.get("cutoff")
+        for item in items:
+            own = item.get("id") if item.get("items") else (item.get("quality") or {}).get("id")
+            if isinstance(own, int) and own == cutoff:
+                return _resolution(item)
+        return None
+    found = [_resolution(item) for item in items if item.get("allowed") is True]
+    found = [r for r in found if r]
+    return min(found) if found else None
 
 
 # -- protections: each returns a reason or None ----------------------------------------------------------
@@ -226,7 +319,8 @@ def protect_favourite(item, now, opts):
 def protect_recent(item, now, opts):
     added = parse_date(item.get("added"), now)
     if added is not None and opts["min_age_days"] and (now - added).total_seconds() < opts["min_age_days"] * 86400:
-        return "added %s (< %d days)" % (ago(added, now), opts["min_age_days"])
+        # compared in days, printed in whole days: 29.9 days reads 29 < 30
+        return "added %s (< %d days)" % (days_ago(added, now), opts["min_age_days"])
     return None
 
 

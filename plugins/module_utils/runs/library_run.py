@@ -4,8 +4,9 @@
 """The library analysis run: one bulk read per source, a join by provider ids, the score, the optional
 indexer check and the CSV report.
 
-* Radarr ``GET /api/v3/movie``, Sonarr ``GET /api/v3/series``, ``GET /api/v3/tag`` and every queue page, per
-  instance: a number of requests that does not grow with the library.
+* Radarr ``GET /api/v3/movie``, Sonarr ``GET /api/v3/series`` and ``GET /api/v3/qualityprofile``,
+  ``GET /api/v3/tag`` and every queue page, per instance: a number of requests that does not grow with the
+  library.
 * Jellyfin ``GET /Users``, then per user the paged ``/Items`` (movies and series, then episodes) with that
   user's ``UserData``. Pages are folded into the items as they arrive, so no page is kept.
 * Items are joined by provider ids only (TMDb/IMDb for movies, TVDB/IMDb for series), never by title.
@@ -28,8 +29,10 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_pla
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import usable_releases
 
-CSV_COLUMNS = ("Title", "Type", "Quality", "Size (GB)", "Score", "Reason", "Last Watched", "IMDB Rating",
-               "Available on Indexers", "Instance", "Id", "TMDb", "TVDB", "IMDb")
+# "Rating" and its "Rating Source": IMDb (else TMDb) for a movie, Sonarr's own rating for a series. The plan's
+# "IMDB Rating" column held Sonarr's rating for series under IMDb's name; arr_tag never reads either column.
+CSV_COLUMNS = ("Title", "Type", "Quality", "Size (GB)", "Score", "Reason", "Last Watched", "Rating",
+               "Rating Source", "Available on Indexers", "Instance", "Id", "TMDb", "TVDB", "IMDb")
 GB = 1024 ** 3
 
 
@@ -74,7 +77,8 @@ def item_from_movie(instance, record, keep_id, queued):
     }
 
 
-def item_from_series(instance, record, keep_id, queued):
+def item_from_series(instance, record, keep_id, queued, profiles=None):
+    """``profiles``: {quality profile id: (name, resolution it settles for)} from the instance."""
     stats = record.get("statistics") or {}
     ratings = record.get("ratings") or {}
     rating = float(ratings["value"]) if isinstance(ratings.get("value"), (int, float)) and ratings["value"] > 0 \
@@ -86,13 +90,16 @@ def item_from_series(instance, record, keep_id, queued):
             seasons += 1
     tags = [t for t in record.get("tags") or [] if isinstance(t, int)]
     ended = bool(record.get("ended")) or record.get("status") == "ended"
+    profile_name, resolution = (profiles or {}).get(_int(record.get("qualityProfileId")), (None, None))
     return {
         "instance": instance, "kind": "series", "id": record.get("id"), "title": str(record.get("title") or ""),
         "year": _int(record.get("year")), "tmdb": _positive_id(record.get("tmdbId")),
         "tvdb": _positive_id(record.get("tvdbId")), "imdb": _imdb(record.get("imdbId")),
-        "size": _int(stats.get("sizeOnDisk")) or 0, "quality": "", "resolution": None,
+        "size": _int(stats.get("sizeOnDisk")) or 0,
+        "quality": "quality profile %s" % profile_name if profile_name is not None else "",
+        "resolution": resolution, "profile": profile_name,
         "added": record.get("added"), "tags": tags, "keep": keep_id is not None and keep_id in tags,
-        "in_queue": record.get("id") in queued, "rating": rating, "rating_source": "Rating" if rating else None,
+        "in_queue": record.get("id") in queued, "rating": rating, "rating_source": "Sonarr" if rating else None,
         "ended": ended, "seasons_on_disk": seasons,
     }
 
@@ -101,6 +108,16 @@ def _keys(item):
     if item["kind"] == "movie":
         return [k for k in (("movie", "tmdb", item["tmdb"]), ("movie", "imdb", item["imdb"])) if k[2]]
     return [k for k in (("series", "tvdb", item["tvdb"]), ("series", "imdb", item["imdb"])) if k[2]]
+
+
+def read_profiles(client):
+    """{quality profile id: (name, resolution it settles for)} of a Sonarr instance: one request."""
+    found = {}
+    for profile in client.quality_profiles():
+        if isinstance(profile.get("id"), int):
+            found[profile["id"]] = (str(profile.get("name") or profile["id"]),
+                                    library_score.profile_resolution(profile))
+    return found
 
 
 def read_arr(clients, keep_tag, progress=None):
@@ -118,13 +135,16 @@ def read_arr(clients, keep_tag, progress=None):
         key = "movieId" if client.kind == "radarr" else "seriesId"
         queued = set(r.get(key) for r in records if isinstance(r.get(key), int))
         library = client.library()
-        make = item_from_movie if client.kind == "radarr" else item_from_series
+        profiles = read_profiles(client) if client.kind == "sonarr" else None
         count = 0
         for record in library:
             if not isinstance(record.get("id"), int):
                 raise AnalysisError("%s: a %s without an id in the library answer"
                                     % (client.name, "movie" if client.kind == "radarr" else "series"))
-            item = make(client.name, record, keep_id, queued)
+            if client.kind == "radarr":
+                item = item_from_movie(client.name, record, keep_id, queued)
+            else:
+                item = item_from_series(client.name, record, keep_id, queued, profiles)
             if item["size"] <= 0:
                 stats["without_file"] += 1
                 continue
@@ -267,7 +287,8 @@ def read_jellyfin(client, items, index, now, page_size=5000, progress=None):
     for user_id, user_name in users:
         fold.stats["users"] += 1
         for filters, types in USER_READS:
-            for page in client.items(user_id, types, page_size=page_size, fields=(), filters=filters):
+            for page in client.items(user_id, types, page_size=page_size, fields=(), filters=filters,
+                                     user_name=user_name):
                 fold.played(page, user_name)
         if progress:
             progress("jellyfin: user %s read (%d played, resumed or favourite items so far)"
@@ -389,6 +410,7 @@ def csv_text(items):
         writer.writerow([cell(value) for value in (
             item["title"], item["kind"], item["quality"], "%.2f" % (item["size"] / float(GB)), item["score"],
             item["reason"], last_watched_text(item), "" if item["rating"] is None else "%.1f" % item["rating"],
+            item.get("rating_source") or "",
             "" if available is None else ("yes (%d)" % available if available else "no"),
             item["instance"], item["id"], item["tmdb"] or "", item["tvdb"] or "", item["imdb"] or "",
         )])
