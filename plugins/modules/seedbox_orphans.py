@@ -397,8 +397,8 @@ def _argument_problem(p):
 
 
 def _diff(result, quarantine):
-    before = "".join("%s %s (%d bytes, %d files)\n" % ("moved" if e.get("outcome") == "moved" else "would move",
-                                                        e["path"], e["size_bytes"], e["files"])
+    before = "".join("%s %s (%d bytes, %d files)\n"
+                     % ("moved" if e.get("outcome") == "moved" else "would move", e["path"], e["size_bytes"], e["files"])
                      for e in result["moved"])
     before += "".join("expire %s (%d bytes, %d files)\n" % (e["quarantine_path"], e["size_bytes"], e["files"])
                       for e in result["expired"])
@@ -431,13 +431,13 @@ def main():
         name=dict(type="str", default="default"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=[("sftp_host", "sftp_username")],
-                           required_one_of=[("sftp_host",)])
+                           required_together=[("sftp_host", "sftp_username")])
     p = module.params
     result = dict(changed=False, seedbox=p["name"], orphans=[], moved=[], expired=[], resumed=[], partial=[],
                   skipped=[], orphaned_bytes=0, orphaned_files=0, moved_bytes=0, expired_bytes=0,
                   quarantine_bytes=0, torrents_total=0, listing={}, locked=False)
-    problem = _argument_problem(p)
+    problem = None if p["sftp_host"] else "sftp_host and sftp_username are required (the seedbox is listed over SSH)"
+    problem = problem or _argument_problem(p)
     if problem:
         module.fail_json(msg="%s; nothing was moved" % problem, **result)
     remote_root = _norm(p["remote_root"] or p["download_root"])

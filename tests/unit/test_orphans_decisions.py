@@ -155,7 +155,7 @@ def test_batches_fold_and_expire_after_retention():
         {"event": "expired", "batch": "b4"},
     ]
     states = d.batch_states(records)
-    assert dict((b, s["state"]) for b, s in states.items()) == {"b1": "held", "b2": "held", "b3": "moving",
-                                                                 "b4": "expired"}
+    got = dict((b, s["state"]) for b, s in states.items())
+    assert got == {"b1": "held", "b2": "held", "b3": "moving", "b4": "expired"}
     assert [s["batch"] for s in d.due_for_expiry(states, NOW, 14 * 86400)] == ["b1"]
     assert [s["batch"] for s in d.due_for_expiry(states, NOW, 0)] == ["b1", "b2"]

@@ -50,6 +50,9 @@ def rel_problem(rel):
     (safe_fs.name_problem: not empty, ``.``, ``..``, no ``/`` or NUL)."""
     if not isinstance(rel, str) or not rel or rel.startswith("/"):
         return "not a relative path"
+    wrapped = "/" + rel + "/"
+    if "\0" not in rel and "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped:
+        return None   # the common case, in one pass: every component is a plain name
     for part in rel.split("/"):
         problem = name_problem(part)
         if problem:
@@ -75,8 +78,12 @@ def relative_to(path, root):
     if not path or not str(path).startswith("/"):
         return None
     root = posixpath.normpath(root)
-    path = posixpath.normpath(str(path))
     prefix = root.rstrip("/") + "/"
+    path = str(path)
+    wrapped = path + "/"
+    if path.startswith(prefix) and "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped:
+        return path[len(prefix):]   # already normal: the common case, without normpath
+    path = posixpath.normpath(path)
     if not path.startswith(prefix) or path == root:
         return None
     return path[len(prefix):]
@@ -160,12 +167,12 @@ def owned_paths(torrents, intents, download_root):
     for torrent in torrents or ():
         files = torrent.get("files") or []
         if torrent.get("invalid_path"):
-            problems.append("the torrent %s lists an impossible file path %r" % (torrent.get("name"),
-                                                                                torrent.get("invalid_path")))
+            problems.append("the torrent %s lists an impossible file path %r"
+                            % (torrent.get("name"), torrent.get("invalid_path")))
             continue
         if not files:
-            problems.append("the files of the torrent %s (%s) could not be read" % (torrent.get("name"),
-                                                                                   torrent.get("hash")))
+            problems.append("the files of the torrent %s (%s) could not be read"
+                            % (torrent.get("name"), torrent.get("hash")))
             continue
         for path in files:
             rel = relative_to(path, download_root)
@@ -232,6 +239,7 @@ def plan(entries, owned, protected, now, min_age_seconds=86400, max_files=None, 
         if why is not None:
             stays.setdefault(entry.rel, why)
             block(entry.rel)
+
     def under_protected(rel):
         for folder in [rel] + ancestors(rel):
             if folder in protected or folder in pending:

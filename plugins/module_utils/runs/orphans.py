@@ -23,6 +23,7 @@ import os
 import posixpath
 import shlex
 import stat as stat_mod
+import threading
 import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, connect
@@ -313,8 +314,8 @@ class Seedbox:
             try:
                 self.sftp.mkdir(folder, 0o700)
             except (IOError, OSError) as exc:
-                raise SshError("cannot create %s on the seedbox: %s" % (folder, getattr(exc, "strerror", None)
-                                                                         or exc))
+                raise SshError("cannot create %s on the seedbox: %s"
+                               % (folder, getattr(exc, "strerror", None) or exc))
 
     def remove_tree(self, path):
         """Delete ``path`` and everything in it, never following a link (a link is removed as a link); then
@@ -455,11 +456,18 @@ class Sweep:
         base = decide.join_beneath(self.o["quarantine"], batch)
         return base if rel is None else decide.join_beneath(base, rel)
 
+    def _listing(self, excluded, holder):
+        o = self.o
+        try:
+            holder["got"] = self.box.list(o["remote_root"], o["max_depth"], o["max_entries"], set(excluded),
+                                          o["quarantine"], o["method"])
+        except ListingError as exc:
+            holder["partial"] = str(exc)
+        except Exception as exc:  # pylint: disable=broad-except  (raised again in the run's thread)
+            holder["error"] = exc
+
     def run(self):
         o, r = self.o, self.result
-        torrents = self.client.list_torrents()
-        r["torrents_total"] = len(torrents)
-        owned, protected, problems = decide.owned_paths(torrents, self.intents, o["download_root"])
         records = self.journal.read()
         batches = decide.batch_states(records)
         if not self.check_mode and len(self.journal.live(records)) != len(records):
@@ -468,10 +476,37 @@ class Sweep:
                     if s.get("quarantine") == o["quarantine"] and s.get("remote_root") == o["remote_root"])
         for batch, state in batches.items():
             if batch not in mine and state["state"] != "expired":
-                r["resumed"].append({"batch": batch, "outcome": "left", "why": "journalled against quarantine %s "
-                                     "and root %s; this run is %s, %s" % (state.get("quarantine"),
-                                                                        state.get("remote_root"), o["quarantine"],
-                                                                        o["remote_root"])})
+                why = "journalled against quarantine %s and root %s; this run is %s, %s" % (
+                    state.get("quarantine"), state.get("remote_root"), o["quarantine"], o["remote_root"])
+                r["resumed"].append({"batch": batch, "outcome": "left", "why": why})
+        quarantine_rel = decide.relative_to(o["quarantine"], o["remote_root"])
+        excluded = {}
+        if quarantine_rel:
+            excluded[quarantine_rel] = "the quarantine folder"
+        session = session_path(self.client)
+        session_rel = decide.relative_to(session, o["download_root"]) if session else None
+        if session_rel:
+            excluded.setdefault(session_rel, "rTorrent's session folder")
+        for path in o.get("exclude_paths") or ():
+            rel = decide.relative_to(path, o["remote_root"])
+            if rel:
+                excluded.setdefault(rel, "exclude %s" % path)
+        # The listing runs while rTorrent answers, unless an unfinished move must be finished first (it changes
+        # what the listing sees); the quarantine, where deletions happen, is never listed.
+        holder = {}
+        unfinished = any(s["state"] == "moving" for s in mine.values())
+        lister = None
+        if not unfinished:
+            lister = threading.Thread(target=self._listing, args=(excluded, holder))
+            lister.daemon = True
+            lister.start()
+        try:
+            torrents = self.client.list_torrents()
+        finally:
+            if lister is not None:
+                lister.join()
+        r["torrents_total"] = len(torrents)
+        owned, protected, problems = decide.owned_paths(torrents, self.intents, o["download_root"])
         # 1. finish what a killed run left: moves first (their items are still at their place), then deletions
         pending_rels = {}
         for batch, state in sorted(mine.items()):
@@ -485,6 +520,10 @@ class Sweep:
                                              % problems[0])})
                     continue
                 self._finish_moves(batch, state, owned, protected)
+        if lister is None:
+            self._listing(excluded, holder)
+        if "error" in holder:
+            raise holder["error"]
         for batch, state in sorted(mine.items()):
             if state["state"] == "expiring":
                 self._expire(batch, state, why="deletion announced by an earlier run")
@@ -492,27 +531,9 @@ class Sweep:
         for state in decide.due_for_expiry(mine, self.now, o["retention_seconds"]):
             self._expire(state["batch"], state, why="in the quarantine %.1f days, retention %.1f days" % (
                 (self.now - state["moved_at"]) / 86400.0, o["retention_seconds"] / 86400.0))
-        # 3. list, decide, move
-        quarantine_rel = decide.relative_to(o["quarantine"], o["remote_root"])
-        excluded = {}
-        if quarantine_rel:
-            excluded[quarantine_rel] = "the quarantine folder"
-        session = session_path(self.client)
-        r["listing"]["rtorrent_requests"] = getattr(self.client, "request_count", 0)
-        session_rel = decide.relative_to(session, o["download_root"]) if session else None
-        if session_rel:
-            excluded.setdefault(session_rel, "rTorrent's session folder")
-        for path in o.get("exclude_paths") or ():
-            rel = decide.relative_to(path, o["remote_root"])
-            if rel:
-                excluded.setdefault(rel, "exclude %s" % path)
-        partial = list(problems)
-        entries, quarantine_dev, listing_problems = [], None, []
-        try:
-            entries, quarantine_dev, listing_problems = self.box.list(
-                o["remote_root"], o["max_depth"], o["max_entries"], set(excluded), o["quarantine"], o["method"])
-        except ListingError as exc:
-            partial.append(str(exc))
+        # 3. decide, move
+        partial = list(problems) + ([holder["partial"]] if "partial" in holder else [])
+        entries, quarantine_dev, listing_problems = holder.get("got") or ([], None, [])
         r["listing"].update(method="ssh" if self.box.shell else "sftp", entries=len(entries))
         for problem in listing_problems:
             r["skipped"].append({"path": None, "why": problem})
@@ -626,14 +647,10 @@ class Sweep:
         self.journal.write({"event": "moved", "batch": batch, "moved": [i["path"] for i in done],
                             "lost": [i["path"] for i in lost], "size_bytes": sum(i["size_bytes"] for i in done)})
         self.result["changed"] = self.result["changed"] or bool(todo)
-        self.result["resumed"].append({
-            "batch": batch, "outcome": "finished",
-            "why": "%d moved now, %d were already in the quarantine, %d left at their place (a torrent lists them "
-                   "now, or the move failed), %d gone from both" % (len([n for k, n in enumerate(todo)
-                                                                        if outcome.get(k) == "moved"]),
-                                                                   len(done) - len([k for k in range(len(todo))
-                                                                                    if outcome.get(k) == "moved"]),
-                                                                   len(kept), len(lost))})
+        now_moved = len([k for k in range(len(todo)) if outcome.get(k) == "moved"])
+        why = ("%d moved now, %d were already in the quarantine, %d left at their place (a torrent lists them now, "
+               "or the move failed), %d gone from both" % (now_moved, len(done) - now_moved, len(kept), len(lost)))
+        self.result["resumed"].append({"batch": batch, "outcome": "finished", "why": why})
         state.update(state="held", moved=[i["path"] for i in done], moved_at=self.now,
                      size_bytes=sum(i["size_bytes"] for i in done))
 
