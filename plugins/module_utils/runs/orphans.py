@@ -463,8 +463,8 @@ class Sweep:
                                           o["quarantine"], o["method"])
         except ListingError as exc:
             holder["partial"] = str(exc)
-        except Exception as exc:  # pylint: disable=broad-except  (raised again in the run's thread)
-            holder["error"] = exc
+        except Exception as exc:  # pylint: disable=broad-except
+            holder["error"] = exc   # raised again in the run's thread
 
     def run(self):
         o, r = self.o, self.result
