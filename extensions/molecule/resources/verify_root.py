@@ -27,7 +27,7 @@ import time
 
 EXCLUDE = ("srv/lab", "root/.ansible", "tmp", "proc", "dev", "sys", "run")
 PREFIX = "servarr-"
-JOBS = ("sync", "purge", "cleanup", "jellyfin", "analysis", "reduce")
+JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "reduce")
 SCHEDULED = {"sync": ("*-*-* *:00/30:00", "*/30 * * * *"), "purge": ("*-*-* 03:00:00", "0 3 * * *"),
              "cleanup": ("Sun *-*-* 02:00:00", "0 2 * * 0"), "jellyfin": ("*-*-* *:00/10:00", "*/10 * * * *")}
 ROLE_PATHS = ("etc/servarr", "opt/mediaops-servarr", "usr/local/lib/mediaops-servarr",
@@ -250,7 +250,7 @@ def installed(root, lab_json, scheduler):
     for rel in ("var/lib/servarr", "var/lib/servarr/jobs"):
         check(mode_owner(root, rel) == (0o750, 0, gid), "%s is 0750 root:servarr (no job writes there)" % rel)
     jobs = sorted(os.listdir(os.path.join(root, "var/lib/servarr/jobs")))
-    check(jobs == ["analysis", "cleanup", "jellyfin", "purge", "reduce", "sync"], "a state folder per job: %s" % jobs)
+    check(jobs == sorted(JOBS), "a state folder per job: %s" % jobs)
     for rel in ["var/lib/servarr/jobs/" + job for job in jobs] + ["var/lib/servarr/reports", "var/log/servarr"]:
         check(mode_owner(root, rel) == (0o750, uid, gid), "%s is 0750 servarr" % rel)
     # the files 0.2 kept directly in the state folder (prepare.yml planted them) moved into their job's folder
