@@ -291,3 +291,12 @@ def test_several_seedboxes_a_wrong_one_is_named(good):
                                    ("sonarr sonarr", "download client (seedbox beta)"),
                                    ("sonarr sonarr", "remote path mapping (seedbox beta)")]
     assert "localhost" in [c for c in checks if c["status"] != "ok"][0]["message"]
+
+
+def test_rtorrent_credentials_refused_name_the_scheme_the_server_asks_for(good):
+    # the seedbox asks for HTTP Digest; a wrong password is refused, and the diagnosis names the scheme
+    result, checks = preflight(good, servarr_rtorrent_password="wrong-password")
+    assert result.rc != 0
+    assert bad(checks) == [("rtorrent", "reachable")]
+    message = [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert "Digest" in message and "wrong-password" not in result.stdout

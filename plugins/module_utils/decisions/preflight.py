@@ -111,9 +111,13 @@ def local_checks(facts):
 
 def rtorrent_checks(facts, download_root=None):
     out = []
-    if facts.get("error"):
-        return [check("rtorrent", "reachable", FAILURE, facts["error"])]
     scheme = facts.get("auth_scheme")
+    if facts.get("error"):
+        text = facts["error"]
+        if scheme:   # the server answered a challenge: say which scheme it asked for
+            text += " (the server asks for HTTP %s authentication: check rtorrent_username and rtorrent_password)" \
+                % scheme.capitalize()
+        return [check("rtorrent", "reachable", FAILURE, text)]
     text = "rTorrent %s at %s answers" % (facts.get("version") or "?", facts.get("url"))
     if scheme:
         text += " (HTTP %s authentication)" % scheme.capitalize()
