@@ -116,7 +116,7 @@ options:
     default: 1.0
   seedbox_name:
     description:
-      - The seedbox's name when there are several (C(servarr_seedboxes)): it goes into the area of the rTorrent
+      - The seedbox's name when there are several (C(servarr_seedboxes)). It goes into the area of the rTorrent
         and SFTP checks and after the name of every other check made for this seedbox.
     type: str
   shared_checks:
