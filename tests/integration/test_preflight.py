@@ -136,7 +136,9 @@ def test_host_key_that_changed(good, tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_staging_on_another_file_system(good):
     staging = os.path.join(good["nas"], "_staging")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", staging], check=True)
+    # room for the sync's reserve (1 GB) and the largest torrent: only the file system differs (a tmpfs allocates
+    # nothing up front)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", staging], check=True)
     try:
         result, checks = preflight(good)
     finally:
