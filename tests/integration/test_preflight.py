@@ -136,9 +136,169 @@ def test_host_key_that_changed(good, tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_staging_on_another_file_system(good):
     staging = os.path.join(good["nas"], "_staging")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", staging], check=True)
+    # room for the sync's reserve (1 GB) and the largest torrent: only the file system differs (a tmpfs allocates
+    # nothing up front)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", staging], check=True)
     try:
         result, checks = preflight(good)
     finally:
         subprocess.run(["umount", staging], check=True)
     assert bad(checks) == [("local", "staging and import folder on one file system")]
+
+
+# -- Prowlarr and ntfy, when configured --------------------------------------------------------------------------
+PROWLARR_KEY = "a" * 32
+NTFY_TOKEN = "tk_preflight0123456789"
+
+
+@pytest.fixture
+def extras(good, tmp_path):
+    """The correct lab with Prowlarr and ntfy (the doubles, in this process so their requests can be counted)."""
+    import threading
+
+    import ntfy_double
+    import prowlarr_double
+
+    state = tmp_path / "prowlarr.json"
+    state.write_text(json.dumps({"api_key": PROWLARR_KEY, "releases": {}}))
+    prowlarr = prowlarr_double.serve(str(state), 0)
+    threading.Thread(target=prowlarr.serve_forever, daemon=True).start()
+    ntfy = ntfy_double.NtfyDouble(tokens={NTFY_TOKEN: "servarr"}, write_access={"servarr": ["servarr-alerts"]}).start()
+    settings = {"servarr_prowlarr_url": "http://127.0.0.1:%d" % prowlarr.server_port,
+                "servarr_prowlarr_api_key": PROWLARR_KEY,
+                "servarr_ntfy_url": ntfy.topic_url("servarr-alerts"), "servarr_ntfy_token": NTFY_TOKEN}
+    try:
+        yield dict(good, prowlarr=prowlarr, ntfy=ntfy, settings=settings)
+    finally:
+        prowlarr.shutdown()
+        prowlarr.server_close()
+        ntfy.stop()
+
+
+def test_a_correct_lab_with_prowlarr_and_ntfy_passes_with_no_warning_and_publishes_nothing(extras):
+    result, checks = preflight(extras, **extras["settings"])
+    assert result.rc == 0, result.stdout[-3000:]
+    assert bad(checks) == []
+    found = dict(((c["area"], c["check"]), c["message"]) for c in checks)
+    assert "Prowlarr 1." in found[("prowlarr", "reachable")]
+    assert "nothing was published" in found[("ntfy", "reachable and authorized")]
+    assert ("local", "free space in staging") in found
+    # one request each, and not a message: the topic's auth is read with GET /<topic>/auth
+    assert extras["prowlarr"].counts == {"/api/v1/system/status": 1}
+    assert [(r["method"], r["path"]) for r in extras["ntfy"].requests] == [("GET", "/servarr-alerts/auth")]
+    assert extras["ntfy"].messages == []
+    assert PROWLARR_KEY not in result.stdout and NTFY_TOKEN not in result.stdout
+
+
+def test_prowlarr_wrong_key(extras):
+    result, checks = preflight(extras, **dict(extras["settings"], servarr_prowlarr_api_key="b" * 32))
+    assert result.rc != 0
+    assert bad(checks) == [("prowlarr", "reachable")]
+    message = [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert "wrong API key" in message and "prowlarr_api_key" in message
+
+
+def test_ntfy_wrong_token(extras):
+    result, checks = preflight(extras, **dict(extras["settings"], servarr_ntfy_token="tk_wrong000000000000"))
+    assert result.rc != 0
+    assert bad(checks) == [("ntfy", "reachable and authorized")]
+    message = [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert "credentials" in message and "ntfy_token" in message
+    assert extras["ntfy"].messages == []
+
+
+def test_ntfy_topic_the_user_may_not_read_is_a_warning(extras):
+    # a write-only user: ntfy's /auth refuses it (403) although it may publish; only a message would tell
+    extras["ntfy"].read_access = {}
+    result, checks = preflight(extras, **extras["settings"])
+    assert result.rc == 0
+    assert [(c["area"], c["check"], c["status"]) for c in checks if c["status"] != "ok"] == [
+        ("ntfy", "reachable and authorized", "warning")]
+    assert "ntfy_test_message" in [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert extras["ntfy"].messages == []
+
+
+def test_ntfy_test_message_only_when_asked_and_never_in_check_mode(extras):
+    settings = dict(extras["settings"], servarr_preflight_ntfy_test_message=True)
+    result, checks = preflight(extras, check=True, **settings)
+    assert result.rc == 0 and bad(checks) == []
+    assert extras["ntfy"].messages == []
+    result, checks = preflight(extras, **settings)
+    assert result.rc == 0 and bad(checks) == []
+    assert len(extras["ntfy"].messages) == 1 and extras["ntfy"].messages[0]["topic"] == "servarr-alerts"
+    assert "preflight" in extras["ntfy"].messages[0]["message"]
+    assert ("ntfy", "test message") in [(c["area"], c["check"]) for c in checks]
+
+
+def test_ntfy_unreachable(extras):
+    port = extras["ntfy"].port
+    extras["ntfy"].stop()
+    result, checks = preflight(extras, **dict(extras["settings"], servarr_ntfy_url="http://127.0.0.1:%d/t" % port))
+    assert result.rc != 0
+    assert bad(checks) == [("ntfy", "reachable and authorized")]
+
+
+# -- free space against the largest item on the seedbox ----------------------------------------------------------
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_staging_without_room_for_the_largest_finished_torrent(good):
+    # staging and import folder on one small tmpfs (a bind mount of a folder in it: one file system), room for
+    # the sync's free_space_reserve_gb (1 GB) but not for that plus the largest finished torrent (~300 kB)
+    nas = good["nas"]
+    staging, done = os.path.join(nas, "_staging"), os.path.join(nas, "_done")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % (10 ** 9 + 100000), "tmpfs", staging], check=True)
+    try:
+        os.makedirs(os.path.join(staging, "done"))
+        subprocess.run(["mount", "--bind", os.path.join(staging, "done"), done], check=True)
+        try:
+            result, checks = preflight(good)
+        finally:
+            subprocess.run(["umount", done], check=True)
+    finally:
+        subprocess.run(["umount", staging], check=True)
+    assert result.rc == 0   # a warning: that torrent may have been fetched already
+    assert [(c["area"], c["check"], c["status"]) for c in checks if c["status"] != "ok"] == [
+        ("local", "free space in staging", "warning")]
+    message = [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert "Movie.A.2020.1080p" in message and "free_space_reserve_gb" in message
+
+
+# -- several seedboxes and instances: each checked and named -----------------------------------------------------
+def test_several_seedboxes_each_checked_and_named(good):
+    seedboxes = [{"name": "alpha"}, {"name": "beta"}]
+    result, checks = preflight(good, servarr_seedboxes=seedboxes)
+    assert result.rc == 0, result.stdout[-3000:]
+    assert bad(checks) == []
+    pairs = [(c["area"], c["check"]) for c in checks]
+    for box in ("alpha", "beta"):
+        assert ("rtorrent " + box, "reachable") in pairs and ("sftp " + box, "login") in pairs
+        assert ("local", "free space in staging (seedbox %s)" % box) in pairs
+        for instance in ("radarr radarr", "sonarr sonarr"):
+            assert (instance, "download client (seedbox %s)" % box) in pairs
+            assert (instance, "remote path mapping (seedbox %s)" % box) in pairs
+    # what the seedboxes share is checked once
+    assert pairs.count(("jellyfin", "administrator key")) == 1
+    assert pairs.count(("radarr radarr", "Completed Download Handling")) == 1
+    assert pairs.count(("local", "state folder")) == 1
+    # every line names its seedbox
+    assert "rtorrent beta - reachable" in result.stdout
+
+
+def test_several_seedboxes_a_wrong_one_is_named(good):
+    # beta is reached by another name (localhost) than the download clients and mappings use (127.0.0.1)
+    seedboxes = [{"name": "alpha"}, {"name": "beta", "rtorrent_url": good["rpc2_url"]}]
+    result, checks = preflight(good, servarr_seedboxes=seedboxes)
+    assert result.rc != 0
+    assert sorted(bad(checks)) == [("radarr radarr", "download client (seedbox beta)"),
+                                   ("radarr radarr", "remote path mapping (seedbox beta)"),
+                                   ("sonarr sonarr", "download client (seedbox beta)"),
+                                   ("sonarr sonarr", "remote path mapping (seedbox beta)")]
+    assert "localhost" in [c for c in checks if c["status"] != "ok"][0]["message"]
+
+
+def test_rtorrent_credentials_refused_name_the_scheme_the_server_asks_for(good):
+    # the seedbox asks for HTTP Digest; a wrong password is refused, and the diagnosis names the scheme
+    result, checks = preflight(good, servarr_rtorrent_password="wrong-password")
+    assert result.rc != 0
+    assert bad(checks) == [("rtorrent", "reachable")]
+    message = [c for c in checks if c["status"] != "ok"][0]["message"]
+    assert "Digest" in message and "wrong-password" not in result.stdout

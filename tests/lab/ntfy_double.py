@@ -12,6 +12,11 @@
 * Auth: ``Authorization: Bearer <token>`` or ``Basic`` (user:password). Unknown token or wrong password: 401 40101.
   A known user (or anonymous) without write access to the topic: 403 40301. Topics listed in ``open_topics`` take
   anonymous writes.
+* ``GET /<topic>[,<topic>...]/auth`` (server.go authPathRegex, authorizeTopicRead, handleTopicAuth): 200
+  ``{"success": true}`` when the user (or anonymous) may READ every topic named, 401 40101 for wrong credentials,
+  403 40301 otherwise; nothing is published. Read access is ``read_access`` (default: the same as
+  ``write_access``), so a write-only user is refused here although it may publish.
+* No user and no token configured is ntfy without an auth-file: the ``Authorization`` header is not read at all.
 * Rate limit: after ``rate_limit`` accepted messages, 429 42901 "limit reached: too many requests".
 * Errors are ntfy's JSON ``{"code", "http", "error", "link"}``; success is 200 with the message
   ``{"id", "time", "expires", "event": "message", "topic", "message", "title"?, "priority"?, "tags"?}``.
@@ -53,12 +58,14 @@ class HttpError(Exception):
 
 class NtfyDouble:
     def __init__(self, users=None, tokens=None, write_access=None, open_topics=None, rate_limit=None,
-                 message_limit=4096, certfile=None, keyfile=None):
+                 message_limit=4096, certfile=None, keyfile=None, read_access=None):
         """users: {name: password}; tokens: {token: user}; write_access: {user: [topics]} ("*" = every topic);
-        open_topics: topics anyone may write to (default: every topic when no user or token is configured)."""
+        read_access: the same for reading (default: write_access); open_topics: topics anyone may read and write
+        (default: every topic when no user or token is configured)."""
         self.users = dict(users or {})
         self.tokens = dict(tokens or {})
         self.write_access = dict(write_access or {})
+        self.read_access = dict(write_access or {}) if read_access is None else dict(read_access)
         self.open_topics = open_topics
         self.rate_limit = rate_limit
         self.message_limit = message_limit
@@ -93,8 +100,9 @@ class NtfyDouble:
         self.server.server_close()
 
     # -- the server's decisions --------------------------------------------------------------------------------
-    def authorize(self, headers, topic):
-        auth = headers.get("Authorization") or ""
+    def authorize(self, headers, topic, perm="write"):
+        # no user and no token is ntfy without an auth-file: it reads no Authorization header (maybeAuthenticate)
+        auth = (headers.get("Authorization") or "") if (self.users or self.tokens) else ""
         user = None
         if auth:
             scheme, _sep, value = auth.partition(" ")
@@ -117,7 +125,8 @@ class NtfyDouble:
             open_topics = ["*"] if not (self.users or self.tokens) else []
         if "*" in open_topics or topic in open_topics:
             return user
-        allowed = self.write_access.get(user, []) if user else []
+        access = self.write_access if perm == "write" else self.read_access
+        allowed = access.get(user, []) if user else []
         if "*" not in allowed and topic not in allowed:
             raise HttpError(40301)
         return user
@@ -227,6 +236,22 @@ def _handler(double):
                 self._error(exc.code)
                 return
             self._send(200, message)
+
+        def do_GET(self):
+            parts = urlsplit(self.path)
+            with double.lock:
+                double.requests.append({"method": "GET", "path": parts.path, "body": b"",
+                                        "headers": dict(self.headers.items())})
+            match = re.match(r"^/([-_A-Za-z0-9]{1,64}(,[-_A-Za-z0-9]{1,64})*)/auth$", parts.path)
+            try:
+                if not match:
+                    raise HttpError(40401)
+                for topic in match.group(1).split(","):
+                    double.authorize(self.headers, topic, perm="read")
+            except HttpError as exc:
+                self._error(exc.code)
+                return
+            self._send(200, {"success": True})
 
         def do_POST(self):
             self._handle()

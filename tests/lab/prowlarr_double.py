@@ -8,6 +8,9 @@
   (``guid, age, size, indexerId, indexer, title, imdbId`` (an int), ``publishDate, categories, protocol``
   (``torrent``/``usenet``), ``seeders, leechers, fileName``...). When every indexer fails Prowlarr answers 400;
   other failures inside it answer an empty array - the double does both through ``faults``.
+* ``GET /api/v1/system/status`` (the same key): Prowlarr's SystemResource (``appName``, ``instanceName``,
+  ``version``, ``urlBase``, ``branch``...), the version from the state's ``version``.
+* Every request is counted by path in ``server.counts`` (for the tests' request budgets).
 * Each search is logged with its time in ``<state>.requests.jsonl`` so tests can check the spacing.
 
 State (re-read when it changes):
@@ -85,11 +88,22 @@ class Handler(BaseHTTPRequestHandler):
         state = load_state(self.server.state_path)
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
+        with _lock:
+            self.server.counts[parts.path] = self.server.counts.get(parts.path, 0) + 1
         if parts.path == "/ping":
             return self._send(200, {"status": "OK"})
         key = self.headers.get("X-Api-Key") or (query.get("apikey") or [None])[0]
         if key != state["api_key"]:
             return self._send(401)
+        if parts.path == "/api/v1/system/status":
+            return self._send(200, {"appName": "Prowlarr", "instanceName": "Prowlarr",
+                                    "version": state.get("version", "1.28.2.4885"), "buildTime": "2025-01-01T00:00:00Z",
+                                    "isDebug": False, "isProduction": True, "isAdmin": False, "isUserInteractive": False,
+                                    "startupPath": "/app/prowlarr/bin", "appData": "/config", "osName": "debian",
+                                    "isNetCore": True, "isLinux": True, "isOsx": False, "isWindows": False,
+                                    "isDocker": False, "mode": "console", "branch": "master", "databaseType": "sqLite",
+                                    "authentication": "forms", "urlBase": "", "runtimeVersion": "6.0.36",
+                                    "runtimeName": ".NET"})
         if parts.path != "/api/v1/search":
             return self._send(404)
         search_type = (query.get("type") or ["search"])[0]
@@ -122,6 +136,7 @@ def serve(state_path, port, host="127.0.0.1"):
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     server.state_path = state_path
+    server.counts = {}
     server.log_path = os.path.splitext(os.path.abspath(state_path))[0] + ".requests.jsonl"
     return server
 

@@ -1,6 +1,7 @@
 """The preflight's decisions on known facts, and its fixed request budget against the Radarr/Sonarr double."""
 import hashlib
 import json
+import os
 import threading
 
 import pytest
@@ -95,3 +96,144 @@ def test_the_role_layout_of_the_state_folder_is_judged_by_the_jobs_folders(tmp_p
     [got] = [c for c in decide.local_checks(facts) if c["check"] == "state folder"]
     assert got["status"] == decide.FAILURE
     assert str(state / "jobs" / "purge") in got["message"] and "servarr" in got["message"]
+
+
+class CountingRTorrent:
+    """rTorrent's answers for the preflight's calls, counting them."""
+    url = "scgi://127.0.0.1:1"
+    transport = None
+
+    def __init__(self, torrents):
+        self.torrents = torrents
+        self.calls = []
+
+    def call(self, method, *args):
+        self.calls.append(method)
+        if method == "system.client_version":
+            return "0.9.8"
+        if method == "d.multicall2":
+            return [[t["dir"], t["name"], t["size"], t["complete"]] for t in self.torrents]
+        if method == "system.listMethods":
+            return list(decide.RTORRENT_METHODS)
+        raise AssertionError(method)
+
+
+@pytest.mark.parametrize("count", [1, 3000])
+def test_requests_to_rtorrent_do_not_depend_on_the_number_of_torrents(count):
+    torrents = [{"dir": "/dl/t%d" % i, "name": "t%d" % i, "size": i, "complete": 1} for i in range(count)]
+    client = CountingRTorrent(torrents)
+    facts = gather.rtorrent_facts(client)
+    assert len(client.calls) == 3
+    assert max(t["size"] for t in facts["complete"]) == count - 1
+
+
+def test_free_space_against_the_largest_finished_torrent():
+    local = {"staging": {"path": "/staging", "exists": True, "free_bytes": 5 * 10 ** 9}}
+    rtorrent = {"complete": [{"directory": "/dl/done/a", "name": "A", "size": 2 * 10 ** 9},
+                             {"directory": "/dl/other/b", "name": "B", "size": 9 * 10 ** 9}]}
+    # in remote_dir only A: it fits with the 1 GB reserve
+    assert statuses(decide.free_space_checks(local, rtorrent, remote_dir="/dl/done")) == [
+        ("free space in staging", "ok")]
+    # no remote_dir: B, the largest finished one, does not fit: a warning naming it
+    [got] = decide.free_space_checks(local, rtorrent)
+    assert got["status"] == "warning" and "'B'" in got["message"] and "9.0 GB" in got["message"]
+    # not even the reserve: the sync fetches nothing
+    [got] = decide.free_space_checks(local, rtorrent, reserve_gb=6)
+    assert got["status"] == "failure" and "free_space_reserve_gb" in got["message"]
+    # an unfinished torrent does not count; nothing finished: ok, said
+    assert statuses(decide.free_space_checks(local, {"complete": []})) == [("free space in staging", "ok")]
+    # rTorrent unreadable or staging missing: no free-space check (their own checks fail)
+    assert decide.free_space_checks(local, {"error": "down"}) == []
+    assert decide.free_space_checks({"staging": {"path": "/s", "exists": False}}, rtorrent) == []
+
+
+def test_several_seedboxes_name_only_their_own_checks():
+    checks = [decide.check("rtorrent", "reachable", "ok", ""), decide.check("sftp", "login", "ok", ""),
+              decide.check("radarr r", "reachable", "ok", ""), decide.check("radarr r", "download client", "ok", ""),
+              decide.check("local", "free space in staging", "ok", ""), decide.check("local", "state folder", "ok", "")]
+    named = [(c["area"], c["check"]) for c in decide.name_seedbox(checks, "beta")]
+    assert named == [("rtorrent beta", "reachable"), ("sftp beta", "login"), ("radarr r", "reachable"),
+                     ("radarr r", "download client (seedbox beta)"), ("local", "free space in staging (seedbox beta)"),
+                     ("local", "state folder")]
+    assert decide.name_seedbox(checks, None) == checks
+
+
+def test_ntfy_auth_is_read_without_publishing():
+    import ntfy_double
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import NtfyClient, NtfyError
+
+    d = ntfy_double.NtfyDouble(users={"alice": "pw-alice"}, tokens={"tk_reader": "alice", "tk_writer": "bob"},
+                               write_access={"alice": ["alerts"], "bob": ["alerts"]},
+                               read_access={"alice": ["alerts"]}).start()
+    try:
+        def auth(**kw):
+            client = NtfyClient(d.topic_url("alerts"), **kw)
+            try:
+                return client.check_auth()
+            finally:
+                client.close()
+        assert auth(token="tk_reader") == "ok"
+        assert auth(username="alice", password="pw-alice") == "ok"
+        assert auth(token="tk_writer") == "no-read"   # may publish, may not read: ntfy's /auth says 403
+        with pytest.raises(NtfyError) as err:
+            auth(token="tk_unknown")
+        assert err.value.status == 401 and "credentials" in str(err.value)
+        assert auth() == "no-read"                     # anonymous, topic not open
+        assert d.messages == [] and set(r["method"] for r in d.requests) == {"GET"}
+    finally:
+        d.stop()
+    # ntfy without an auth-file reads no Authorization header: any token passes
+    d = ntfy_double.NtfyDouble().start()
+    try:
+        client = NtfyClient(d.topic_url("alerts"), token="tk_anything")
+        assert client.check_auth() == "ok"
+        client.close()
+    finally:
+        d.stop()
+
+
+def test_prowlarr_status_is_one_request_and_names_a_wrong_key(tmp_path):
+    import prowlarr_double
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.prowlarr import ProwlarrClient
+
+    path = tmp_path / "prowlarr.json"
+    path.write_text(json.dumps({"api_key": "k" * 32, "version": "1.30.2.4939"}))
+    server = prowlarr_double.serve(str(path), 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d" % server.server_port
+    try:
+        good = ProwlarrClient(url, "k" * 32)
+        assert gather.prowlarr_facts(good) == {"version": "1.30.2.4939"}
+        good.close()
+        wrong = ProwlarrClient(url, "w" * 32)
+        facts = gather.prowlarr_facts(wrong)
+        wrong.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "wrong API key" in facts["error"]
+    assert server.counts == {"/api/v1/system/status": 2}
+    assert statuses(decide.prowlarr_checks(facts, url)) == [("reachable", "failure")]
+
+
+def test_a_folder_this_run_sees_read_only_is_judged_by_its_permissions(monkeypatch, tmp_path):
+    # under the role the preflight's unit (or servarr-cron's namespace) shows the other jobs' folders read-only
+    folder = tmp_path / "staging"
+    folder.mkdir()
+    owner = os.stat(str(folder)).st_uid
+    monkeypatch.setattr(gather.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(gather.os, "geteuid", lambda: owner if owner else 4242)
+    monkeypatch.setattr(gather.os, "getegid", lambda: 4242)
+    monkeypatch.setattr(gather.os, "getgroups", lambda: [])
+    monkeypatch.setattr(gather, "_read_only_here", lambda path: True)
+    os.chmod(str(folder), 0o777)
+    assert gather.writable(str(folder))
+    os.chmod(str(folder), 0o755 if owner else 0o775)   # owner (or, as root, no one else) may not write
+    if owner:
+        assert gather.writable(str(folder))
+    os.chmod(str(folder), 0o555)
+    assert not gather.writable(str(folder))
+    # not a read-only view: os.access decides
+    os.chmod(str(folder), 0o777)
+    monkeypatch.setattr(gather, "_read_only_here", lambda path: False)
+    assert not gather.writable(str(folder))

@@ -13,6 +13,7 @@ REPO = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
 
 import lab as lab_mod  # noqa: E402  pylint: disable=wrong-import-position
+import scenario  # noqa: E402  pylint: disable=wrong-import-position
 
 LAB = "srv/lab"
 REMOTE = ("servarr_sync_remote_dir", "servarr_seedbox_download_root")  # paths on the seedbox (sshd): unchanged
@@ -51,6 +52,19 @@ def start(root, settings_path):
             continue
         settings[key] = value if key in REMOTE else inside(root, value)
     settings.update(STATE)
+    # Radarr and Sonarr set up for this seedbox as a user would (download client, remote path mapping to the import
+    # folder as the root sees it, root folders in Jellyfin's libraries), so the preflight job passes against the lab
+    nas = inside(root, info["nas"])
+    for kind, folder in (("radarr", "movies"), ("sonarr", "series")):
+        path = info[kind]["state"]
+        with open(path) as handle:
+            state = json.load(handle)
+        state.update(scenario.arr_settings(kind, "127.0.0.1", info["download_root"], nas + "/_done",
+                                           [nas + "/" + folder]))
+        with open(path + ".new", "w") as handle:
+            json.dump(state, handle)
+        os.replace(path + ".new", path)   # a new inode: the double reloads it
+    settings["servarr_jellyfin_path_map"] = [{"from": nas, "to": "/media"}]
     out = {
         "settings": settings,
         "sftp_key": info["sftp"]["key_file"],

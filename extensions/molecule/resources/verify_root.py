@@ -27,7 +27,7 @@ import time
 
 EXCLUDE = ("srv/lab", "root/.ansible", "tmp", "proc", "dev", "sys", "run")
 PREFIX = "servarr-"
-JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "reduce")
+JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "reduce", "preflight")
 SCHEDULED = {"sync": ("*-*-* *:00/30:00", "*/30 * * * *"), "purge": ("*-*-* 03:00:00", "0 3 * * *"),
              "cleanup": ("Sun *-*-* 02:00:00", "0 2 * * 0"), "jellyfin": ("*-*-* *:00/10:00", "*/10 * * * *")}
 ROLE_PATHS = ("etc/servarr", "opt/mediaops-servarr", "usr/local/lib/mediaops-servarr",
@@ -127,6 +127,8 @@ def mode_owner(root, rel):
 
 class Ntfy(http.server.BaseHTTPRequestHandler):
     messages = []
+    auth_checks = []
+    token = ""
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -134,6 +136,19 @@ class Ntfy(http.server.BaseHTTPRequestHandler):
                               "body": json.loads(body.decode("utf-8"))})
         answer = json.dumps({"id": "x", "event": "message"}).encode("utf-8")
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        """ntfy's GET /<topic>/auth: {"success": true} for good credentials, 401 otherwise; nothing published."""
+        Ntfy.auth_checks.append({"path": self.path, "auth": self.headers.get("Authorization")})
+        good = self.headers.get("Authorization") == "Bearer " + Ntfy.token
+        status, payload = (200, {"success": True}) if good else (401, {"code": 40101, "http": 401,
+                                                                      "error": "unauthorized"})
+        answer = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -311,9 +326,27 @@ def installed(root, lab_json, scheduler):
 
     # every scheduled job's exact command, run inside the root against the lab (dry run = check mode)
     subprocess.run(["chroot", root, "chown", "-R", "servarr:servarr", lab["nas"]], check=True)
+    Ntfy.token = lab["ntfy_token"]
     server = http.server.HTTPServer(("127.0.0.1", lab["ntfy_port"]), Ntfy)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        # the preflight, a manual job, read only (never a dry run): every check passes against the lab, ntfy's
+        # topic checked with the run's token credential and no message sent
+        before = len(Ntfy.messages)
+        if scheduler == "systemd":
+            run_unit(root, "preflight", uid, gid, secrets, real=True)
+        else:
+            run_manual_cron(root, "preflight", secrets)
+        check(len(Ntfy.messages) == before and Ntfy.auth_checks
+              and Ntfy.auth_checks[-1] == {"path": "/servarr-test/auth", "auth": "Bearer " + lab["ntfy_token"]},
+              "preflight: ntfy's topic checked with the token (GET /servarr-test/auth), nothing published: %s"
+              % Ntfy.auth_checks[-1:])
+        log = read(root, "var/log/servarr/preflight.log")
+        last = re.split(r"(?m)^(?=\S+ \S+ servarr-job\[\d+\] preflight: REAL RUN)", log)[-1]
+        check(re.search(r'(?m)^\s*"ok +rtorrent - reachable', last) is not None
+              and re.search(r'(?m)^\s*"(warning|failure) ', last) is None
+              and re.search(r'(?m)^\s*"ok +ntfy - reachable and authorized', last) is not None,
+              "preflight: one line per check in preflight.log, none a warning or failure")
         if scheduler == "systemd":
             for job in SCHEDULED:
                 run_unit(root, job, uid, gid, secrets)
@@ -349,7 +382,7 @@ def credentials_for(root, values, uid, gid, folder):
         os.chmod(target, 0o400)
 
 
-def run_unit(root, job, uid, gid, secrets, expect=0, expect_lock=False):
+def run_unit(root, job, uid, gid, secrets, expect=0, expect_lock=False, real=False):
     """What systemd would do for the unit, as far as a chroot can: its User/Group with their groups, its
     Environment, a credentials folder from its LoadCredential lines, its UMask, then its exact ExecStart."""
     values = unit_values(read(root, "etc/systemd/system/%s%s.service" % (PREFIX, job)))
@@ -365,7 +398,18 @@ def run_unit(root, job, uid, gid, secrets, expect=0, expect_lock=False):
         proc = chroot(root, cmd, timeout=int(values["TimeoutStartSec"][0]))
     finally:
         shutil.rmtree(os.path.join(root, "run/servarr-test-credentials"), ignore_errors=True)
-    judge(root, job, "systemd ExecStart " + " ".join(argv), proc, secrets, expect, expect_lock, time.time() - started)
+    judge(root, job, "systemd ExecStart " + " ".join(argv), proc, secrets, expect, expect_lock, time.time() - started,
+          real=real)
+
+
+def run_manual_cron(root, job, secrets):
+    """A job without a cron line, as the role's messages say to run it: servarr-cron JOB PLAYBOOK MODE TIMEOUT, as
+    root (the mode and timeout from the job's systemd-less wrapper: the same as its unit's)."""
+    playbook = "/opt/mediaops-servarr/collections/ansible_collections/mediaops/servarr/playbooks/%s.yml" % job
+    command = "/usr/local/lib/mediaops-servarr/servarr-cron %s %s run 600" % (job, playbook)
+    started = time.time()
+    proc = chroot(root, ["/bin/sh", "-c", command], env={"HOME": "/root", "SHELL": "/bin/sh", "LOGNAME": "root"})
+    judge(root, job, "cron " + command, proc, secrets, 0, False, time.time() - started, real=True)
 
 
 def run_cron(root, job, secrets, expect=0, expect_lock=False):
@@ -378,7 +422,7 @@ def run_cron(root, job, secrets, expect=0, expect_lock=False):
     judge(root, job, "cron " + command, proc, secrets, expect, expect_lock, time.time() - started)
 
 
-def judge(root, job, what, proc, secrets, expect, expect_lock, seconds):
+def judge(root, job, what, proc, secrets, expect, expect_lock, seconds, real=False):
     out = proc.stdout + proc.stderr
     try:
         log = read(root, "var/log/servarr/%s.log" % job)
@@ -396,10 +440,10 @@ def judge(root, job, what, proc, secrets, expect, expect_lock, seconds):
               "%s: %s exits %d and says it could not start (rc %d)" % (job, what, expect, proc.returncode))
         return
     first = last.splitlines()[0] if last else ""
-    ok = (proc.returncode == 0 and "DRY RUN" in first and re.search(r"failed=0 ", last) is not None
-          and re.search(r"ok=[1-9]", last) is not None)
-    check(ok, "%s: %s runs the job in check mode against the lab: rc %d, %.1f s, first log line %r"
-          % (job, what, proc.returncode, seconds, first))
+    ok = (proc.returncode == 0 and ("REAL RUN" if real else "DRY RUN") in first
+          and re.search(r"failed=0 ", last) is not None and re.search(r"ok=[1-9]", last) is not None)
+    check(ok, "%s: %s runs the job %s against the lab: rc %d, %.1f s, first log line %r"
+          % (job, what, "for real (read only)" if real else "in check mode", proc.returncode, seconds, first))
     if not ok:
         print("\n".join(out.splitlines()[-40:]))
         print("\n".join(last.splitlines()[-40:]))

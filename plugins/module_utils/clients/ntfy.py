@@ -11,6 +11,11 @@ encoding, and the topic stays out of any header. A message over the server's mes
 by default) is turned into an attachment, or refused where attachments are off; so the message is shortened to
 that limit here, never refused. Authentication: ``Authorization: Bearer <token>`` or ``Basic``, sent up front
 (ntfy sends no challenge); a wrong token or password is a 401, a topic the user may not write to a 403.
+
+Checking without publishing: ``GET /<topic>/auth`` answers ``{"success": true}`` when the credentials are good
+and the user may READ the topic (server.go: authPathRegex, authorizeTopicRead, handleTopicAuth), 401 for a wrong
+token or password, 403 when the user may not read it. ntfy has no such check for writing: only a message proves
+that the user may publish.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -198,6 +203,27 @@ class NtfyClient:
 
     def close(self):
         self.http.close()
+
+    def check_auth(self):
+        """One ``GET /<topic>/auth``, nothing published. Returns ``"ok"`` (credentials good, the topic readable) or
+        ``"no-read"`` (credentials good - or none needed - but the user may not read the topic); raises NtfyError
+        for wrong credentials (status 401), an unreachable server, or an answer that is not ntfy's."""
+        try:
+            resp = self.http.request("GET", "/%s/auth" % self.topic)
+        except ServiceError as exc:
+            raise NtfyError(str(exc))
+        if resp.status == 403:
+            return "no-read"
+        if resp.status != 200:
+            raise NtfyError("%s: %s" % (self.describe(), describe_refusal(resp.status, resp.body)), status=resp.status)
+        try:
+            answer = json.loads(resp.body.decode("utf-8"))
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or answer.get("success") is not True:
+            raise NtfyError("%s: GET /<topic>/auth did not answer ntfy's {\"success\": true} (is the url an ntfy "
+                            "server's topic? ntfy before 1.14 has no such check)" % self.describe())
+        return "ok"
 
     def publish(self, message, title=None, priority=None, tags=None, click=None):
         """Publish; returns (payload sent, ntfy's message dict). Raises NtfyError naming the cause."""

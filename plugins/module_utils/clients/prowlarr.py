@@ -45,6 +45,24 @@ class ProwlarrClient:
     def close(self):
         self.http.close()
 
+    def status(self):
+        """``GET /api/v1/system/status`` (one request, no indexer asked): Prowlarr's version; raises ProwlarrError
+        naming a wrong key (401) or an answer that is not Prowlarr's."""
+        resp = self.http.request("GET", "/api/v1/system/status")
+        if resp.status == 401:
+            raise ProwlarrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
+        if resp.status != 200:
+            raise ProwlarrError("%s: GET /api/v1/system/status answered HTTP %s %s%s"
+                                % (self.name, resp.status, resp.reason, resp.tried()), resp.status)
+        try:
+            data = json.loads(resp.body.decode("utf-8"))
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not data.get("version"):
+            raise ProwlarrError("%s: /api/v1/system/status did not answer Prowlarr's status (is %s Prowlarr?)"
+                                % (self.name, self.http.describe()))
+        return data
+
     def _pace(self):
         """Every search fans out to every indexer: keep ``min_interval`` seconds between two searches."""
         if self._last is not None:

@@ -111,9 +111,13 @@ def local_checks(facts):
 
 def rtorrent_checks(facts, download_root=None):
     out = []
-    if facts.get("error"):
-        return [check("rtorrent", "reachable", FAILURE, facts["error"])]
     scheme = facts.get("auth_scheme")
+    if facts.get("error"):
+        text = facts["error"]
+        if scheme:   # the server answered a challenge: say which scheme it asked for
+            text += " (the server asks for HTTP %s authentication: check rtorrent_username and rtorrent_password)" \
+                % scheme.capitalize()
+        return [check("rtorrent", "reachable", FAILURE, text)]
     text = "rTorrent %s at %s answers" % (facts.get("version") or "?", facts.get("url"))
     if scheme:
         text += " (HTTP %s authentication)" % scheme.capitalize()
@@ -253,6 +257,101 @@ def jellyfin_checks(facts, root_folders, path_map, library_roots=()):
                              "%s %s (Jellyfin would see %s through jellyfin_path_map) is under no Jellyfin library "
                              "(%s): add a library folder or fix jellyfin_path_map"
                              % (label, path, seen, ", ".join(locations) or "none")))
+    return out
+
+
+def _gb(size):
+    return "%.1f GB" % (size / 1e9)
+
+
+def free_space_checks(local, rtorrent, remote_dir=None, reserve_gb=1.0):
+    """staging_dir's free space against the largest finished torrent now on the seedbox (in remote_dir when
+    any is there), plus the sync's free_space_reserve_gb. Less room than the reserve alone: the sync can fetch
+    nothing (failure). Less than the largest item and the reserve: a warning, as that item may be fetched already
+    (the sync itself then fails that item, fetching nothing of it, and says why)."""
+    staging = local.get("staging")
+    if not staging or not staging.get("exists") or rtorrent.get("error") or "complete" not in rtorrent:
+        return []
+    free = staging.get("free_bytes") or 0
+    reserve = int((reserve_gb or 0) * 1e9)
+    items = rtorrent["complete"]
+    if remote_dir:
+        items = [i for i in items if _under(i["directory"], remote_dir)] or items
+    if free < reserve:
+        return [check("local", "free space in staging", FAILURE,
+                      "staging_dir %s has %s free, less than free_space_reserve_gb keeps (%s): the sync fetches "
+                      "nothing; free space there or lower free_space_reserve_gb" % (staging["path"], _gb(free),
+                                                                                    _gb(reserve)))]
+    if not items:
+        return [check("local", "free space in staging", OK, "staging_dir %s has %s free; no finished torrent on "
+                      "the seedbox to compare with" % (staging["path"], _gb(free)))]
+    largest = max(items, key=lambda i: i["size"])
+    if largest["size"] + reserve > free:
+        return [check("local", "free space in staging", WARNING,
+                      "staging_dir %s has %s free, but the largest finished torrent on the seedbox, %r, is %s (and "
+                      "free_space_reserve_gb keeps %s): the sync cannot fetch it unless it is fetched already; free "
+                      "space in staging_dir" % (staging["path"], _gb(free), largest["name"], _gb(largest["size"]),
+                                                _gb(reserve)))]
+    return [check("local", "free space in staging", OK,
+                  "staging_dir %s has %s free, room for the largest finished torrent on the seedbox (%s)"
+                  % (staging["path"], _gb(free), _gb(largest["size"])))]
+
+
+def prowlarr_checks(facts, url):
+    if facts.get("error"):
+        return [check("prowlarr", "reachable", FAILURE, "%s: fix prowlarr_url or the key (prowlarr_api_key or "
+                      "prowlarr_api_key_file)" % facts["error"])]
+    return [check("prowlarr", "reachable", OK, "Prowlarr %s at %s answers with this key" % (facts.get("version"), url))]
+
+
+def ntfy_checks(facts, test_message=False, check_mode=False):
+    """ntfy: reachable, the credentials good and the topic readable (GET /<topic>/auth, nothing published); a
+    test message only when asked."""
+    server = facts.get("server", "ntfy")
+    if facts.get("error"):
+        text = facts["error"]
+        if "401" in text or "credentials" in text:
+            text += ": fix ntfy_token or ntfy_username/ntfy_password (servarr_ntfy_* in the inventory)"
+        return [check("ntfy", "reachable and authorized", FAILURE, text)]
+    if facts.get("auth") == "no-read":
+        out = [check("ntfy", "reachable and authorized", WARNING,
+                     "%s takes the credentials but refuses reading the topic (HTTP 403 on /<topic>/auth); ntfy "
+                     "cannot say without a message whether they may publish there: run once with "
+                     "ntfy_test_message true (servarr_preflight_ntfy_test_message), or give the user read-write "
+                     "access (ntfy access USER TOPIC rw)" % server)]
+    else:
+        out = [check("ntfy", "reachable and authorized", OK,
+                     "%s answers; the credentials are good and may read the topic (nothing was published)" % server)]
+    if test_message and check_mode:
+        out.append(check("ntfy", "test message", OK, "not sent in check mode"))
+    elif facts.get("test_message_error"):
+        out.append(check("ntfy", "test message", FAILURE, facts["test_message_error"]))
+    elif facts.get("test_message"):
+        out.append(check("ntfy", "test message", OK, "a test message was published to the topic (id %s)"
+                         % facts["test_message"]))
+    return out
+
+
+SEEDBOX_AREAS = ("rtorrent", "sftp")
+# checks of what every seedbox shares (made with the first one only): never named after a seedbox
+SHARED_CHECKS = ("library root mounted", "state folder", "reachable", "Completed Download Handling", "root folder",
+                 "administrator key", "covered by a library", "test message", "reachable and authorized")
+
+
+def name_seedbox(checks, name):
+    """With several seedboxes, each one's checks say which: ``rtorrent NAME``, ``sftp NAME``, and ``(seedbox
+    NAME)`` after the name of any other check made for this seedbox (staging, free space, each instance's download
+    client and remote path mapping)."""
+    if not name:
+        return checks
+    out = []
+    for item in checks:
+        item = dict(item)
+        if item["area"] in SEEDBOX_AREAS:
+            item["area"] = "%s %s" % (item["area"], name)
+        elif item["check"] not in SHARED_CHECKS:
+            item["check"] = "%s (seedbox %s)" % (item["check"], name)
+        out.append(item)
     return out
 
 

@@ -11,17 +11,57 @@ __metaclass__ = type
 
 import os
 import pwd
+import stat
 
 from ansible_collections.mediaops.servarr.plugins.module_utils import safe_fs
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import preflight as decide
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 
 
+def _read_only_here(path):
+    """The mount holding ``path`` is read-only for this process: the preflight's own unit (ProtectSystem=strict,
+    ReadWritePaths only its own folder) or servarr-cron's namespace shows the other jobs' folders read-only."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _permits_writing(path):
+    """Would the run user be allowed to write ``path`` by its owner, group and mode bits (ACLs not read)."""
+    st = os.stat(path)
+    if os.geteuid() == 0:
+        return True
+    if st.st_uid == os.geteuid():
+        bits = stat.S_IWUSR | stat.S_IXUSR
+    elif st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        bits = stat.S_IWGRP | stat.S_IXGRP
+    else:
+        bits = stat.S_IWOTH | stat.S_IXOTH
+    return st.st_mode & bits == bits
+
+
+def writable(path):
+    """Writable by the run user. Where this run sees the folder read-only (its sandbox) but the job that writes
+    there would not, the folder's permissions decide."""
+    if os.access(path, os.W_OK | os.X_OK):
+        return True
+    if _read_only_here(path):
+        return _permits_writing(path)
+    return False
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
 def _folder(path):
     info = {"path": path, "exists": os.path.isdir(path), "writable": False, "device": None}
     if info["exists"]:
-        info["writable"] = os.access(path, os.W_OK | os.X_OK)
+        info["writable"] = writable(path)
         info["device"] = os.stat(path).st_dev
+        info["free_bytes"] = free_bytes(path)
     return info
 
 
@@ -52,6 +92,7 @@ def local_facts(staging_dir=None, dest=None, library_roots=(), anchor_file=None,
     facts["library_roots"] = roots
     if state_dir:
         entry = _folder(state_dir)
+        entry.pop("free_bytes", None)
         entry["parent_exists"] = os.path.isdir(os.path.dirname(os.path.abspath(state_dir)))
         jobs = os.path.join(state_dir, "jobs")
         if os.path.isdir(jobs) and not entry["writable"]:
@@ -61,19 +102,23 @@ def local_facts(staging_dir=None, dest=None, library_roots=(), anchor_file=None,
             except OSError:
                 folders = []
             folders = [path for path in folders if os.path.isdir(path)]
-            entry["jobs"] = [path for path in folders if not os.access(path, os.W_OK | os.X_OK)]
+            entry["jobs"] = [path for path in folders if not writable(path)]
             entry["writable"] = bool(folders) and not entry["jobs"]
         facts["state_dir"] = entry
     return facts
 
 
 def rtorrent_facts(client):
-    """Two requests: the version, the directory of every loaded torrent; then the method list."""
+    """Three requests: the version; the directory, name, size and completeness of every loaded torrent (one
+    multicall, whatever their number); the method list."""
     facts = {"url": client.url}
     try:
         facts["version"] = str(client.call("system.client_version"))
-        rows = client.call("d.multicall2", "", "main", "d.directory=")
+        rows = client.call("d.multicall2", "", "main", "d.directory=", "d.name=", "d.size_bytes=", "d.complete=")
         facts["directories"] = sorted(set(str(row[0]).rstrip("/") for row in rows or [] if row and row[0]))
+        # the finished torrents, which the sync fetches: the largest must fit in staging
+        facts["complete"] = [{"directory": str(row[0]).rstrip("/"), "name": str(row[1]), "size": int(row[2] or 0)}
+                             for row in rows or [] if len(row) >= 4 and row[0] and int(row[3] or 0) == 1]
         try:
             methods = set(client.call("system.listMethods"))
         except ServiceError:
@@ -130,6 +175,31 @@ def arr_facts(instance, client):
         facts["root_folders"] = client.get("/api/v3/rootfolder") or []
     except ServiceError as exc:
         facts["error"] = str(exc)
+    return facts
+
+
+def prowlarr_facts(client):
+    """One request (no search: no indexer is asked)."""
+    try:
+        return {"version": client.status().get("version")}
+    except ServiceError as exc:
+        return {"error": str(exc)}
+
+
+def ntfy_facts(client, test_message=None):
+    """``GET /<topic>/auth`` (nothing published); a message only when ``test_message`` is given."""
+    facts = {"server": client.describe()}
+    try:
+        facts["auth"] = client.check_auth()
+    except ServiceError as exc:
+        facts["error"] = str(exc)
+        return facts
+    if test_message:
+        try:
+            dummy, answer = client.publish(test_message, title="mediaops.servarr preflight", tags=["servarr"])
+            facts["test_message"] = answer.get("id") or "sent"
+        except ServiceError as exc:
+            facts["test_message_error"] = str(exc)
     return facts
 
 
