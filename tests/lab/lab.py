@@ -5,9 +5,8 @@
     python3 tests/lab/lab.py inventory [--dir DIR] [--python PY] > inventory.yml
 
 Starts rTorrent 0.9.8 (SCGI on a TCP port) with torrents whose data is in place, lighttpd serving it over HTTPS
-with Digest auth at /RPC2 and /rutorrent/plugins/httprpc/action.php (both straight to rTorrent's SCGI), a
-ruTorrent stand-in (rutorrent_standin.py: ruTorrent 5.3.12's httprpc, erasedata and XML-RPC proxy) behind the same
-lighttpd at /ui/, OpenSSH sshd for SFTP (key login as the
+with Digest auth at /RPC2 (straight to rTorrent's SCGI) and a ruTorrent stand-in (rutorrent_standin.py: ruTorrent
+5.3.12's httprpc, erasedata and XML-RPC proxy) behind the same lighttpd at /rutorrent/ (and /ui/), OpenSSH sshd for SFTP (key login as the
 user running the lab), Radarr and Sonarr doubles (arr_double.py), a Jellyfin double (jellyfin_double.py), and
 a NAS folder with an import folder, its staging folder and a library with extras in it (library.py). Everything the tests need to connect is
 written to DIR/lab.json. ``stop`` ends every process the lab started and leaves nothing running.
@@ -160,12 +159,15 @@ def start_lighttpd(d, port, scgi_port, standin_port=None):
             'auth.backend = "htdigest"',
             'auth.backend.htdigest.userfile = "%s"' % os.path.join(d, "htdigest"),
             'auth.require = ( "" => ( "method" => "digest", "realm" => "%s", "require" => "valid-user" ) )' % REALM,
-            'scgi.server = ( "/RPC2" => %s, "/rutorrent/plugins/httprpc/action.php" => %s, "/RPC2-untrusted" => %s )'
-            % (scgi, scgi, scgi),
+            ('scgi.server = ( "/RPC2" => %s, "/RPC2-untrusted" => %s )' % (scgi, scgi)) if standin_port else
+            ('scgi.server = ( "/RPC2" => %s, "/rutorrent/plugins/httprpc/action.php" => %s, "/RPC2-untrusted" => %s )'
+             % (scgi, scgi, scgi)),
             # as current ruTorrent sends its requests: rTorrent 0.15+ refuses some commands to such a connection
             '$HTTP["url"] =~ "^/RPC2-untrusted" { setenv.add-environment = ( "UNTRUSTED_CONNECTION" => "1" ) }',
             # the ruTorrent stand-in (rutorrent_standin.py), as a PHP ruTorrent sits behind the same front end
-            ('proxy.server = ( "/ui/" => ( ( "host" => "127.0.0.1", "port" => %d ) ) )' % standin_port)
+            # at /rutorrent/ (what the inventories use) and at /ui/ (the tests that drive it by hand)
+            ('proxy.server = ( "/ui/" => ( ( "host" => "127.0.0.1", "port" => %d ) ), '
+             '"/rutorrent/" => ( ( "host" => "127.0.0.1", "port" => %d ) ) )' % (standin_port, standin_port))
             if standin_port else "",
             "",
         ]))
