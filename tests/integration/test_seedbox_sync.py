@@ -462,7 +462,16 @@ def start_playbook(s, **extra):
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv_path,
            os.path.join(REPO, PLAYBOOK)]
     assert TESTS
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=default_signals)
+
+
+def default_signals():
+    """The signals the test sends act as they do for a playbook started from a terminal or by systemd, even when
+    the test suite itself runs under nohup or in a shell's background (SIGHUP or SIGINT ignored and inherited)."""
+    import signal
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def proc_children():
