@@ -376,7 +376,8 @@ def free_space_report(policy, space_before, freed, keep, floor):
     report = {"floor_bytes": floor, "min_free_gb": policy.min_free_gb, "min_free_percent": policy.min_free_percent,
               "quota_bytes": policy.quota_bytes, "size_bytes": space_before["size"], "source": space_before["source"],
               "before_bytes": before, "disk_free_before_bytes": space_before["disk_free"],
-              "planned_after_bytes": free_after(space_before, freed),
+              "planned_after_bytes": free_after(space_before, freed), "after_bytes": None,
+              "disk_free_after_bytes": None,
               "met": None, "short_bytes": 0, "blocked": {}, "message": ""}
     if not policy.has_floor:
         return report
@@ -404,6 +405,38 @@ def free_space_report(policy, space_before, freed, keep, floor):
                              human_bytes(before), (" -> %s" % human_bytes(after)) if after != before else "",
                              human_bytes(report["short_bytes"]), human_bytes(floor),
                              policy.describe_floor(space_before["size"]), held or "nothing"))
+    return report
+
+
+def measured_after(report, after):
+    """Complete a ``free_space_report`` with the free space measured after the run (``after``: ``space()`` of
+    rTorrent's listing then): ``after_bytes``, ``disk_free_after_bytes``, and ``met``, ``short_bytes`` and
+    ``message`` as measured (the plan's figures stay in ``planned_after_bytes``). ``after`` None: nothing was
+    removed, the listing the plan read is the measure."""
+    if after is None:
+        report.update(after_bytes=report["before_bytes"], disk_free_after_bytes=report["disk_free_before_bytes"])
+    else:
+        report.update(after_bytes=after["free"], disk_free_after_bytes=after["disk_free"])
+    floor = report["floor_bytes"]
+    if floor is None or report["after_bytes"] is None or report["before_bytes"] is None:
+        return report
+    measured = report["after_bytes"]
+    report["met"] = measured >= floor
+    report["short_bytes"] = max(0, floor - measured)
+    if report["met"]:
+        report["message"] = "free space %s%s (measured), floor %s: met" % (
+            human_bytes(report["before_bytes"]), (" -> %s" % human_bytes(measured))
+            if measured != report["before_bytes"] else "", human_bytes(floor))
+    elif report["planned_after_bytes"] is not None and report["planned_after_bytes"] >= floor:
+        report["message"] = ("free space %s -> %s measured after the run, %s short of the floor %s although the "
+                             "removals were to free %s (data rTorrent does not count, like hard links, or something "
+                             "else writing): the next run removes more" % (
+                                 human_bytes(report["before_bytes"]), human_bytes(measured),
+                                 human_bytes(report["short_bytes"]), human_bytes(floor),
+                                 human_bytes(report["planned_after_bytes"] - report["before_bytes"])))
+    elif measured != report["planned_after_bytes"]:
+        report["message"] = "%s (measured after the run: %s free, %s short)" % (
+            report["message"], human_bytes(measured), human_bytes(report["short_bytes"]))
     return report
 
 
