@@ -29,12 +29,12 @@ description:
     each torrent (RV(removed[].trigger)). When the floor cannot be met with what may be removed, RV(free_space)
     says how short and what stays, and the module warns; a torrent without import evidence, a protected one,
     one of another label or under O(min_seed_hours) is never removed for it.
-  - The order is oldest first for the cap and the floor alike: the torrent that has seeded longest since it
+  - The order is oldest first for the cap and the floor alike, the torrent that has seeded longest since it
     finished (rTorrent's C(d.timestamp.finished), else ruTorrent's C(seedingtime)), an unknown finish time last.
     A torrent is imported only after it finished, so this is the order of the imports as far as rTorrent can
     tell without the whole import history, and the time seeded is what a tracker's seeding obligations and the
     ratio a torrent may still gain depend on.
-  - Torrents sharing data (a cross-seed, a pack and a single-file torrent inside it) free it only together: for
+  - Torrents sharing data (a cross-seed, a pack and a single-file torrent inside it) free it only together; for
     the floor they go together when all of them may go, and none of them goes when one of them must stay
     (removing it would free nothing).
   - The file paths of a torrent are read before it is erased; after the erase they are deleted by
@@ -139,7 +139,7 @@ options:
     version_added: 0.3.0
   min_free_percent:
     description:
-      - A floor under the free space in percent of the seedbox's size: O(quota_gb) when given, else what rTorrent
+      - A floor under the free space in percent of the seedbox's size, O(quota_gb) when given, else what rTorrent
         can tell (the data of the loaded torrents plus the free space; other users' data on a shared disk is not in
         it, so give O(quota_gb) or O(min_free_gb) there). See O(min_free_gb).
     type: float
