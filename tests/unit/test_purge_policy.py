@@ -240,8 +240,8 @@ def test_floor_skips_data_shared_with_a_torrent_that_stays():
     free = 10 * GB
     ts = [started("aaaa", free, age_days=9, size=40 * GB, path="/dl/X"),
           started("bbbb", free, age_days=9, size=40 * GB, path="/dl/X", label="cross-seed"),
-          started("cccc", free, age_days=5, size=40 * GB), started("eeee", free, age_days=4, size=5 * GB,
-                                                                     path="/dl/Pack"),
+          started("cccc", free, age_days=5, size=40 * GB),
+          started("eeee", free, age_days=4, size=5 * GB, path="/dl/Pack"),
           started("ffff", free, age_days=4, size=1 * GB, path="/dl/Pack/E01.mkv")]
     r = floor_plan(ts, imported=[ts[0]["hash"], ts[2]["hash"], ts[3]["hash"]], min_free_gb=55)
     # AAAA's data stays with its cross-seed, EEEE's pack holds a file of FFFF (not imported): removing either frees

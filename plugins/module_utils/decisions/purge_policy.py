@@ -148,8 +148,8 @@ class Policy:
         if self.min_free_gb:
             words.append("min_free_gb %s" % _fmt(self.min_free_gb))
         if self.min_free_percent:
-            words.append("min_free_percent %s%s" % (_fmt(self.min_free_percent), " of %s" % human_bytes(size_bytes)
-                                                   if size_bytes is not None else " (size unknown)"))
+            of = " of %s" % human_bytes(size_bytes) if size_bytes is not None else " (size unknown)"
+            words.append("min_free_percent %s%s" % (_fmt(self.min_free_percent), of))
         return " and ".join(words)
 
 
