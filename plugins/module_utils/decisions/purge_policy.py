@@ -100,10 +100,6 @@ class Policy:
     free space). ``quota_gb`` also makes the free space what is left of the quota (never more than the disk has).
     """
 
-    FIELDS = ("min_ratio", "min_seed_days", "min_seed_hours", "labels", "protect_labels", "protect_hashes",
-              "max_total_gb", "max_removals", "download_root", "require_root", "min_free_gb", "min_free_percent",
-              "quota_gb")
-
     def __init__(self, min_ratio=1.5, min_seed_days=2.0, min_seed_hours=0.0, labels=None, protect_labels=(),
                  protect_hashes=(), max_total_gb=None, max_removals=None, download_root=None, require_root=True,
                  min_free_gb=None, min_free_percent=None, quota_gb=None):
