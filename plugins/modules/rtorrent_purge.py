@@ -20,6 +20,23 @@ description:
     finish time is unknown never counts as old."
   - With O(max_total_gb), imported torrents that do not meet the ratio or age policy are removed too, one at a
     time and oldest first, until the data on the seedbox (shared data counted once) is under the cap.
+  - With O(min_free_gb) or O(min_free_percent), a floor under the seedbox's free space, imported torrents that do
+    not meet the ratio or age policy are removed too while the free space is under the floor, oldest first, until
+    the bytes the removals free (shared data counted once) meet it. The free space is the least
+    C(d.free_diskspace) a started torrent reports (read in the same C(d.multicall2) as everything else), or with
+    O(quota_gb) what is left of the quota (never more than the disk has). The free space after the run is
+    measured, asking rTorrent again once the removals are verified, and the result says which rule removed
+    each torrent (RV(removed[].trigger)). When the floor cannot be met with what may be removed, RV(free_space)
+    says how short and what stays, and the module warns; a torrent without import evidence, a protected one,
+    one of another label or under O(min_seed_hours) is never removed for it.
+  - The order is oldest first for the cap and the floor alike, the torrent that has seeded longest since it
+    finished (rTorrent's C(d.timestamp.finished), else ruTorrent's C(seedingtime)), an unknown finish time last.
+    A torrent is imported only after it finished, so this is the order of the imports as far as rTorrent can
+    tell without the whole import history, and the time seeded is what a tracker's seeding obligations and the
+    ratio a torrent may still gain depend on.
+  - Torrents sharing data (a cross-seed, a pack and a single-file torrent inside it) free it only together; for
+    the floor they go together when all of them may go, and none of them goes when one of them must stay
+    (removing it would free nothing).
   - The file paths of a torrent are read before it is erased; after the erase they are deleted by
     O(data_removal) and then checked to be gone. A torrent whose data is shared with another loaded torrent
     (a cross-seed) loses only its torrent entry while a sibling remains.
@@ -42,7 +59,8 @@ attributes:
     details: Reads rTorrent and reports exactly what a real run would remove; writes nothing, not even the journal.
   diff_mode:
     support: full
-    details: The torrents that would be removed, with their data paths.
+    details: The torrents that would be removed, with their data paths and the rule that removes each; the free
+      space before and after (measured after a real run, computed in check mode) against the floor.
 options:
   imported_hashes:
     description:
@@ -107,6 +125,32 @@ options:
       - When over it, imported torrents that miss the ratio and age policy are removed too, oldest first, until
         under the cap. O(min_seed_hours), labels and protection still apply.
     type: float
+  min_free_gb:
+    description:
+      - A floor under the seedbox's free space, in GB (10^9 bytes). While the free space is under it, imported
+        torrents that miss the ratio and age policy are removed too, oldest first, until the bytes their removal
+        frees (shared data counted once) meet it. O(min_seed_hours), labels, protection, O(max_removals) and the
+        import evidence still apply.
+      - The free space is the least C(d.free_diskspace) a started torrent reports, or with O(quota_gb) what is left
+        of the quota (at most what the disk has). When neither can be told (no started torrent, no quota) the
+        floor is not applied and the module warns.
+      - With O(min_free_percent) too, the higher of the two floors holds.
+    type: float
+    version_added: 0.3.0
+  min_free_percent:
+    description:
+      - A floor under the free space in percent of the seedbox's size, O(quota_gb) when given, else what rTorrent
+        can tell (the data of the loaded torrents plus the free space; other users' data on a shared disk is not in
+        it, so give O(quota_gb) or O(min_free_gb) there). See O(min_free_gb).
+    type: float
+    version_added: 0.3.0
+  quota_gb:
+    description:
+      - The seedbox's quota in GB (10^9 bytes), where rTorrent cannot tell it (a share of a larger disk). The free
+        space is then the quota less the loaded torrents' data (shared data counted once), never more than the disk's
+        free space, as M(mediaops.servarr.seedbox_status) reports it; O(min_free_percent) is a percentage of it.
+    type: float
+    version_added: 0.3.0
   max_removals:
     description:
       - Remove at most this many torrents in one run.
@@ -211,6 +255,8 @@ EXAMPLES = r"""
     min_ratio: 1.5
     min_seed_days: 2
     max_total_gb: 700
+    min_free_gb: 50
+    quota_gb: 750
     data_removal: sftp
     download_root: /home/seeduser/downloads
     sftp_host: seedbox.example.com
@@ -268,7 +314,8 @@ removed:
       type: str
       sample: "ratio 2.10 >= 1.5"
     trigger:
-      description: V(policy) (ratio or age met) or V(capacity) (removed to get under O(max_total_gb)).
+      description: The rule that removed it. V(policy) (ratio or age met), V(capacity) (removed to get under
+        O(max_total_gb)) or V(free_space) (removed to get the free space up to O(min_free_gb) or O(min_free_percent)).
       type: str
       sample: policy
     ratio:
@@ -355,10 +402,108 @@ used_bytes_after:
   type: int
   sample: 695752986422
 free_bytes_after:
-  description: Free space of the seedbox's download file system as rTorrent reports it, after the run.
-  returned: when a torrent is still loaded
+  description:
+    - Free space of the seedbox's download file system as rTorrent reports it (the least C(d.free_diskspace) of a
+      started torrent), after the run; in check mode, now. The floor's figure (with O(quota_gb), what is left of the
+      quota) is RV(free_space.after_bytes).
+  returned: when a started torrent is still loaded
   type: int
   sample: 304247013578
+removed_counts:
+  description: The torrents of RV(removed) counted by the rule that removed them (RV(removed[].trigger)).
+  returned: always
+  type: dict
+  version_added: 0.3.0
+  sample: {"policy": 3, "capacity": 0, "free_space": 2}
+free_space:
+  description:
+    - The free space against the floor (O(min_free_gb), O(min_free_percent)); reported with no floor too.
+    - Sizes in bytes. With O(quota_gb) the free space is what is left of the quota (at most the disk's free space).
+  returned: always
+  type: dict
+  version_added: 0.3.0
+  sample:
+    floor_bytes: 50000000000
+    min_free_gb: 50
+    min_free_percent: null
+    quota_bytes: 750000000000
+    size_bytes: 750000000000
+    source: quota
+    before_bytes: 38000000000
+    disk_free_before_bytes: 2100000000000
+    planned_after_bytes: 54247013578
+    after_bytes: 54247013578
+    disk_free_after_bytes: 2116247013578
+    met: true
+    short_bytes: 0
+    blocked: {}
+    message: "free space 38.0 GB -> 54.2 GB (measured), floor 50.0 GB: met"
+  contains:
+    floor_bytes:
+      description: The floor, the higher of O(min_free_gb) and O(min_free_percent) of RV(free_space.size_bytes); null
+        without a floor, or when only a percentage is given and the size is unknown.
+      type: int
+      sample: 50000000000
+    min_free_gb:
+      description: O(min_free_gb) as given.
+      type: float
+      sample: 50
+    min_free_percent:
+      description: O(min_free_percent) as given.
+      type: float
+      sample: 5
+    quota_bytes:
+      description: O(quota_gb) in bytes; null without a quota.
+      type: int
+      sample: 750000000000
+    size_bytes:
+      description: The size a percentage is of, O(quota_gb), else the loaded torrents' data plus the free space.
+      type: int
+      sample: 750000000000
+    source:
+      description: V(quota) (what is left of O(quota_gb)) or V(rtorrent) (C(d.free_diskspace)).
+      type: str
+      sample: quota
+    before_bytes:
+      description: Free space before the run, from the listing the decision was made on; null when unknown.
+      type: int
+      sample: 38000000000
+    disk_free_before_bytes:
+      description: The disk's free space as rTorrent reported it before the run.
+      type: int
+      sample: 2100000000000
+    planned_after_bytes:
+      description: Free space as the planned removals leave it, computed from their sizes (shared data once).
+      type: int
+      sample: 54247013578
+    after_bytes:
+      description: Free space after the run, measured by asking rTorrent again once the removals were verified
+        (with O(quota_gb), the quota less the data still loaded, at most the disk's free space then); null in check
+        mode and when no started torrent is left to tell it.
+      type: int
+      sample: 54247013578
+    disk_free_after_bytes:
+      description: The disk's free space as rTorrent reported it after the run.
+      type: int
+      sample: 2116247013578
+    met:
+      description: The floor is met (after a real run, as measured); null without a floor or when the free space is
+        unknown.
+      type: bool
+      sample: true
+    short_bytes:
+      description: How far under the floor the free space stays (measured after a real run); 0 when met.
+      type: int
+      sample: 0
+    blocked:
+      description: When the floor cannot be met, what stays that may not be removed, by the reason of
+        RV(kept_counts), with how many torrents and their data (shared data once within a reason).
+      type: dict
+      sample: {"not_imported": {"torrents": 12, "bytes": 96000000000}, "protected_label": {"torrents": 3, "bytes": 41000000000}}
+    message:
+      description: The above in words; empty without a floor.
+      type: str
+      sample: "free space 38.0 GB -> 54.2 GB (measured), floor 50.0 GB: met"
 torrents_total:
   description: Torrents rTorrent had loaded.
   returned: always
@@ -462,9 +607,10 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_remo
     LocalRemover, RemovalError, SftpRemover)
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import HASH_RE
-from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import plan, result_entry, used_bytes
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import (
+    Policy, disk_free, measured_after, plan, result_entry, used_bytes)
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import (
-    Journal, JournalError, PurgeStopped, StopRequest, execute, resume)
+    Journal, JournalError, PurgeStopped, StopRequest, execute, measure_after, resume)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
 
@@ -482,9 +628,14 @@ def _remover(module):
 
 def _argument_problem(p):
     """What is wrong with the arguments beyond their types, in words; None when nothing is."""
-    for name in ("min_ratio", "min_seed_days", "min_seed_hours", "max_total_gb", "max_removals"):
+    for name in ("min_ratio", "min_seed_days", "min_seed_hours", "max_total_gb", "max_removals", "min_free_gb",
+                 "min_free_percent", "quota_gb"):
         if p[name] is not None and p[name] < 0:
             return "%s must not be negative (got %s)" % (name, p[name])
+    if p["min_free_percent"] is not None and p["min_free_percent"] >= 100:
+        return "min_free_percent must be under 100 (got %s)" % p["min_free_percent"]
+    if p["quota_gb"] and p["min_free_gb"] and p["min_free_gb"] >= p["quota_gb"]:
+        return "min_free_gb %s must be under quota_gb %s" % (p["min_free_gb"], p["quota_gb"])
     for name in ("verify_timeout", "rtorrent_timeout"):
         if p[name] < 1:
             return "%s must be at least 1 second (got %s)" % (name, p[name])
@@ -521,6 +672,9 @@ def main():
         protect_labels=dict(type="list", elements="str", default=[]),
         protect_hashes=dict(type="list", elements="str", default=[]),
         max_total_gb=dict(type="float"),
+        min_free_gb=dict(type="float"),
+        min_free_percent=dict(type="float"),
+        quota_gb=dict(type="float"),
         max_removals=dict(type="int"),
         data_removal=dict(type="str", required=True, choices=["sftp", "local", "rutorrent", "torrent_only"]),
         download_root=dict(type="str"),
@@ -543,7 +697,8 @@ def main():
     )
     p = module.params
     result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0,
-                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False, pending=[])
+                  used_bytes_after=0, torrents_total=0, resumed=[], locked=False, pending=[],
+                  removed_counts={"policy": 0, "capacity": 0, "free_space": 0}, free_space={})
     problem = _argument_problem(p)
     if problem:
         module.fail_json(msg="%s; nothing was removed" % problem, **result)
@@ -629,6 +784,48 @@ def _resume(module, client, remover, journal, torrents, result):
                         % (entry["name"], entry["hash"], entry["why"]))
 
 
+def _policy(p):
+    return Policy(min_ratio=p["min_ratio"], min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"],
+                  labels=p["labels"] or None, protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
+                  max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
+                  require_root=p["data_removal"] != "torrent_only", min_free_gb=p["min_free_gb"],
+                  min_free_percent=p["min_free_percent"], quota_gb=p["quota_gb"])
+
+
+def _space_words(report, check_mode):
+    """The free space for the diff: before, after (measured, or as it would be in check mode), the floor."""
+    def size(value):
+        return "unknown" if value is None else "%d bytes" % value
+    floor = "" if report.get("floor_bytes") is None else ", floor %s" % size(report["floor_bytes"])
+    before = "free space %s%s\n" % (size(report.get("before_bytes")), floor)
+    if check_mode:
+        after = "free space %s (computed; measured after a real run)%s\n" % (
+            size(report.get("planned_after_bytes")), floor)
+    else:
+        after = "free space %s (measured)%s\n" % (size(report.get("after_bytes")), floor)
+    if report.get("message"):
+        after += "%s\n" % report["message"]
+    return before, after
+
+
+def _finish(module, client, result, planned, report):
+    """Set the diff and the warnings from the final free-space report, then exit."""
+    result["free_space"] = report
+    if module._diff:
+        space_before, space_after = _space_words(report, module.check_mode)
+        result["diff"] = {
+            "before_header": "rTorrent %s" % client.transport.description,
+            "after_header": "rTorrent %s" % client.transport.description,
+            "before": space_before + "".join(
+                "%s %s [%s] (%s; data %s)\n" % (e["hash"], e["data_path"], e["trigger"], e["reason"], _data_words(e))
+                for e in planned),
+            "after": space_after,
+        }
+    if report.get("met") is False or (report.get("floor_bytes") is None and report.get("message")):
+        module.warn(report["message"])
+    module.exit_json(**result)
+
+
 def _purge(module, client, remover, journal, result):
     """Decide, report, and (unless in check mode) erase and delete; every exit goes through the caller."""
     p = module.params
@@ -637,13 +834,12 @@ def _purge(module, client, remover, journal, result):
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
     _resume(module, client, remover, journal, torrents, result)
-    decision = plan(
-        torrents, p["imported_hashes"], p["queued_hashes"], min_ratio=p["min_ratio"],
-        min_seed_days=p["min_seed_days"], min_seed_hours=p["min_seed_hours"], labels=p["labels"] or None,
-        protect_labels=p["protect_labels"], protect_hashes=p["protect_hashes"],
-        max_total_gb=p["max_total_gb"], max_removals=p["max_removals"], download_root=p["download_root"],
-        require_root=p["data_removal"] != "torrent_only", now=time.time(), regrabbed=p["regrabbed_hashes"])
+    policy = _policy(p)
+    decision = plan(torrents, p["imported_hashes"], p["queued_hashes"], policy=policy, now=time.time(),
+                    regrabbed=p["regrabbed_hashes"])
     files = dict((t["hash"], t["files"]) for t in torrents)
+    report = decision["free_space"]
+    result["free_space"] = report
 
     result["torrents_total"] = len(torrents)
     result["used_bytes_before"] = decision["used_before"]
@@ -660,46 +856,54 @@ def _purge(module, client, remover, journal, result):
     resumed_bytes = result["bytes_freed"]
     result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in planned if e["data"] == "removed")
     result["changed"] = result["changed"] or bool(planned)
-    if module._diff:
-        result["diff"] = {
-            "before_header": "rTorrent %s" % client.transport.description,
-            "after_header": "rTorrent %s" % client.transport.description,
-            "before": "".join("%s %s (%s; data %s)\n" % (e["hash"], e["data_path"], e["reason"], _data_words(e))
-                              for e in planned),
-            "after": "",
-        }
-    if module.check_mode or not planned:
+    result["removed_counts"] = _counts(planned)
+    if disk_free(torrents) is not None:
+        result["free_bytes_after"] = disk_free(torrents)
+    if module.check_mode or not result["changed"]:
         result["removed"] = planned
-        if torrents:
-            result["free_bytes_after"] = torrents[0]["free_diskspace"]
-        module.exit_json(**result)
+        if not module.check_mode:   # nothing was removed: the listing the plan read is the measure
+            measured_after(report, None)
+        _finish(module, client, result, planned, report)
 
-    try:
-        with StopRequest() as stop:
-            done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
-                           loaded=torrents, stop=stop, batch_size=p["rutorrent_batch_size"],
-                           context={"seedbox": client.transport.description, "download_root": p["download_root"]})
-    except PurgeStopped as stop:
-        result["removed"] = stop.done
-        result["pending"] = [dict((k, e[k]) for k in ("hash", "name", "data_path", "size_bytes")) for e in stop.pending]
-        result["changed"] = result["changed"] or bool(stop.done) or bool(stop.pending)
-        result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
-        module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
-                                                                      to_native(stop.cause)), **result)
+    done = []
+    if planned:
+        try:
+            with StopRequest() as stop:
+                done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
+                               loaded=torrents, stop=stop, batch_size=p["rutorrent_batch_size"],
+                               context={"seedbox": client.transport.description,
+                                        "download_root": p["download_root"]})
+        except PurgeStopped as stop:
+            result["removed"] = stop.done
+            result["removed_counts"] = _counts(stop.done)
+            result["pending"] = [dict((k, e[k]) for k in ("hash", "name", "data_path", "size_bytes"))
+                                 for e in stop.pending]
+            result["changed"] = result["changed"] or bool(stop.done) or bool(stop.pending)
+            result["bytes_freed"] = resumed_bytes + sum(e["size_bytes"] for e in stop.done if e["data"] == "removed")
+            module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
+                                                                          to_native(stop.cause)), **result)
 
     result["removed"] = done
+    # the free space after is measured: rTorrent is asked again once every removal is verified
     try:
-        after = client.list_torrents()
+        after = measure_after(client, done, report, policy.quota_bytes)
     except ServiceError as exc:
         module.fail_json(msg="removed %d torrents but could not re-read rTorrent: %s" % (len(done), to_native(exc)),
                          **result)
-    still = set(e["hash"] for e in done) & set(t["hash"] for t in after)
-    if still:
-        module.fail_json(msg="rTorrent still lists %s after the erase" % ", ".join(sorted(still)), **result)
+    except RemovalError as exc:
+        module.fail_json(msg=to_native(exc), **result)
     result["used_bytes_after"] = used_bytes(after)
-    if after:
-        result["free_bytes_after"] = after[0]["free_diskspace"]
-    module.exit_json(**result)
+    result.pop("free_bytes_after", None)
+    if disk_free(after) is not None:
+        result["free_bytes_after"] = disk_free(after)
+    _finish(module, client, result, planned, report)
+
+
+def _counts(entries):
+    counts = {"policy": 0, "capacity": 0, "free_space": 0}
+    for entry in entries:
+        counts[entry["trigger"]] = counts.get(entry["trigger"], 0) + 1
+    return counts
 
 
 if __name__ == "__main__":

@@ -172,3 +172,180 @@ def test_plan_keeps_a_torrent_rtorrent_listed_with_an_invalid_path():
     result = decide([bad, t("bbbb", ratio=5.0, age_days=10)])
     assert removed(result) == ["BBBB"]
     assert result["keep"][0]["code"] == "invalid_path" and "T/../O/o.mkv" in result["keep"][0]["reason"]
+
+
+# The free-space floor (issue 18 #1). Every torrent below is started and reports the disk's free space, as
+# rTorrent's d.free_diskspace does; ages make the order: the oldest (longest seeded since it finished) first.
+
+def started(h, free, **kw):
+    torrent = t(h, **kw)
+    torrent.update(state=1, free_diskspace=free)
+    return torrent
+
+
+def floor_plan(torrents, imported=None, **kw):
+    kw.setdefault("min_ratio", 100)      # the ratio/age policy removes nothing unless a test says so
+    kw.setdefault("min_seed_days", 1000)
+    return decide(torrents, imported=imported, **kw)
+
+
+def triggers(result):
+    return [(e["torrent"]["hash"][:4], e["trigger"]) for e in result["remove"]]
+
+
+def test_floor_removes_oldest_first_until_met_exactly():
+    free = 100 * GB
+    ts = [started("aaaa", free, age_days=5, size=30 * GB), started("bbbb", free, age_days=4, size=20 * GB),
+          started("cccc", free, age_days=3, size=50 * GB), started("dddd", free, age_days=1, size=10 * GB)]
+    r = floor_plan(ts, min_free_gb=150)
+    assert triggers(r) == [("AAAA", "free_space"), ("BBBB", "free_space")]   # 100 + 30 + 20 = 150: met exactly
+    assert r["remove"][0]["reason"] == ("free space: 100.0 GB free < floor 150.0 GB "
+                                        "(ratio 0.00 < 100 and seeded 5.0 days < 1000)")
+    assert r["remove"][1]["reason"].startswith("free space: 130.0 GB free < floor 150.0 GB")
+    fs = r["free_space"]
+    assert (fs["before_bytes"], fs["planned_after_bytes"], fs["floor_bytes"]) == (100 * GB, 150 * GB, 150 * GB)
+    assert fs["met"] is True and fs["short_bytes"] == 0 and fs["source"] == "rtorrent" and fs["blocked"] == {}
+    assert fs["message"] == "free space 100.0 GB -> 150.0 GB, floor 150.0 GB (min_free_gb 150): met"
+    assert [k["code"] for k in r["keep"]] == ["policy_not_met", "policy_not_met"]
+    assert r["used_after"] == 60 * GB
+
+
+def test_floor_counts_what_the_policy_and_the_cap_freed_first():
+    free = 100 * GB
+    ts = [started("aaaa", free, age_days=5, size=30 * GB), started("bbbb", free, age_days=4, size=20 * GB, ratio=200),
+          started("cccc", free, age_days=3, size=50 * GB)]
+    r = floor_plan(ts, min_free_gb=140, max_total_gb=60)
+    # the policy frees 20 (BBBB: 100 -> 80 GB used), the cap 30 more (AAAA, oldest: 80 -> 50 GB): 150 GB free, over
+    # the floor, so CCCC stays
+    assert triggers(r) == [("BBBB", "policy"), ("AAAA", "capacity")]
+    assert r["free_space"]["planned_after_bytes"] == 150 * GB and r["free_space"]["met"] is True
+
+
+def test_floor_counts_shared_data_once_and_removes_a_cross_seed_pair_together():
+    free = 100 * GB
+    ts = [started("aaaa", free, age_days=9, size=40 * GB, path="/dl/X"),
+          started("bbbb", free, age_days=2, size=40 * GB, path="/dl/X"),
+          started("cccc", free, age_days=5, size=40 * GB), started("dddd", free, age_days=1, size=40 * GB)]
+    r = floor_plan(ts, min_free_gb=170)
+    # the pair frees 40 GB once (not 80): both go, the oldest first, the last takes the data; then CCCC
+    assert triggers(r) == [("AAAA", "free_space"), ("BBBB", "free_space"), ("CCCC", "free_space")]
+    assert [e["keep_data"] for e in r["remove"]] == [True, False, False]
+    assert r["remove"][1]["reason"].startswith("free space: shares its data with AAAA, removed with it")
+    assert r["free_space"]["planned_after_bytes"] == 180 * GB
+    assert removed(r) == ["AAAA", "BBBB", "CCCC"] and reasons(r) == {
+        "DDDD": "ratio 0.00 < 100 and seeded 1.0 days < 1000"}
+
+
+def test_floor_skips_data_shared_with_a_torrent_that_stays():
+    free = 10 * GB
+    ts = [started("aaaa", free, age_days=9, size=40 * GB, path="/dl/X"),
+          started("bbbb", free, age_days=9, size=40 * GB, path="/dl/X", label="cross-seed"),
+          started("cccc", free, age_days=5, size=40 * GB),
+          started("eeee", free, age_days=4, size=5 * GB, path="/dl/Pack"),
+          started("ffff", free, age_days=4, size=1 * GB, path="/dl/Pack/E01.mkv")]
+    r = floor_plan(ts, imported=[ts[0]["hash"], ts[2]["hash"], ts[3]["hash"]], min_free_gb=55)
+    # AAAA's data stays with its cross-seed, EEEE's pack holds a file of FFFF (not imported): removing either frees
+    # nothing, so neither goes; CCCC frees 40 GB, and the floor stays 5 GB short
+    assert triggers(r) == [("CCCC", "free_space")]
+    assert reasons(r)["AAAA"].endswith("removing it would free no space: its data is shared with BBBB, which stays")
+    assert reasons(r)["EEEE"].endswith("its data is shared with FFFF, which stays")
+    assert r["free_space"]["met"] is False and r["free_space"]["short_bytes"] == 5 * GB
+    assert r["free_space"]["blocked"]["policy_not_met"] == {"torrents": 2, "bytes": 45 * GB}
+
+
+def test_floor_never_removes_what_has_no_evidence_or_is_protected_and_says_how_short():
+    free = 10 * GB
+    ts = [started("aaaa", free, age_days=9, size=20 * GB),                       # not imported
+          started("bbbb", free, age_days=9, size=30 * GB, label="keep"),         # protected label
+          started("cccc", free, age_days=9, size=40 * GB),                       # protected hash
+          started("dddd", free, age_days=0.5, size=50 * GB),                     # min seed time
+          started("eeee", free, age_days=8, size=5 * GB),                        # may go
+          started("ffff", free, age_days=9, size=60 * GB, label="tv")]           # label not selected
+    r = floor_plan(ts, imported=[x["hash"] for x in ts[1:]], min_free_gb=100, protect_labels=["keep"],
+                   protect_hashes=[ts[2]["hash"]], min_seed_hours=24, labels=["radarr", "keep"])
+    assert triggers(r) == [("EEEE", "free_space")]
+    fs = r["free_space"]
+    assert fs["met"] is False and fs["planned_after_bytes"] == 15 * GB and fs["short_bytes"] == 85 * GB
+    assert fs["blocked"] == {"not_imported": {"torrents": 1, "bytes": 20 * GB},
+                             "protected_label": {"torrents": 1, "bytes": 30 * GB},
+                             "protected_hash": {"torrents": 1, "bytes": 40 * GB},
+                             "min_seed_time": {"torrents": 1, "bytes": 50 * GB},
+                             "label_not_selected": {"torrents": 1, "bytes": 60 * GB}}
+    assert fs["message"] == (
+        "free space 10.0 GB -> 15.0 GB is 85.0 GB short of the floor 100.0 GB (min_free_gb 100): nothing else may "
+        "be removed; what stays: 1 label_not_selected (60.0 GB), 1 min_seed_time (50.0 GB), 1 protected_hash "
+        "(40.0 GB), 1 protected_label (30.0 GB), 1 not_imported (20.0 GB)")
+    assert reasons(r)["AAAA"] == "not imported by Radarr/Sonarr"
+
+
+def test_floor_in_percent_of_what_rtorrent_tells_and_the_higher_floor_wins():
+    free = 100 * GB
+    ts = [started(h, free, age_days=9 - i, size=100 * GB) for i, h in enumerate(("aaaa", "bbbb", "cccc", "dddd"))]
+    # size = 400 GB of data + 100 GB free = 500 GB
+    assert removed(floor_plan(ts, min_free_percent=20)) == []                        # 100 >= 100
+    r = floor_plan(ts, min_free_percent=30)                                          # 150: one goes
+    assert removed(r) == ["AAAA"] and r["free_space"]["floor_bytes"] == 150 * GB
+    assert r["free_space"]["size_bytes"] == 500 * GB
+    assert "min_free_percent 30 of 500.0 GB" in r["free_space"]["message"]
+    assert removed(floor_plan(ts, min_free_percent=30, min_free_gb=210)) == ["AAAA", "BBBB"]   # 210 > 150
+    assert removed(floor_plan(ts, min_free_percent=70, min_free_gb=210)) == ["AAAA", "BBBB", "CCCC"]  # 350 > 210
+
+
+def test_floor_against_a_quota():
+    ts = [started(h, 10000 * GB, age_days=9 - i, size=100 * GB) for i, h in enumerate(("aaaa", "bbbb", "cccc", "dddd"))]
+    # 400 GB used of a 600 GB quota: 200 GB free, whatever the (shared) disk has
+    r = floor_plan(ts, quota_gb=600, min_free_percent=50)
+    assert removed(r) == ["AAAA"]
+    fs = r["free_space"]
+    assert (fs["source"], fs["size_bytes"], fs["quota_bytes"], fs["before_bytes"], fs["planned_after_bytes"]) == (
+        "quota", 600 * GB, 600 * GB, 200 * GB, 300 * GB)
+    assert fs["disk_free_before_bytes"] == 10000 * GB
+    # the disk is fuller than the quota says (other users): its free space counts
+    tight = [dict(x, free_diskspace=50 * GB) for x in ts]
+    r = floor_plan(tight, quota_gb=600, min_free_gb=120)
+    assert removed(r) == ["AAAA"] and r["free_space"]["before_bytes"] == 50 * GB
+    assert r["free_space"]["planned_after_bytes"] == 150 * GB
+    # over the quota: what is freed counts only once back under it
+    r = floor_plan(ts, quota_gb=300, min_free_gb=50)
+    assert removed(r) == ["AAAA", "BBBB"] and r["free_space"]["before_bytes"] == 0
+    assert r["free_space"]["planned_after_bytes"] == 100 * GB
+
+
+def test_floor_respects_max_removals():
+    ts = [started(h, 0, age_days=9 - i, size=10 * GB) for i, h in enumerate(("aaaa", "bbbb", "cccc"))]
+    r = floor_plan(ts, min_free_gb=30, max_removals=2)
+    assert removed(r) == ["AAAA", "BBBB"]
+    assert reasons(r)["CCCC"].endswith("free space under the floor, but max_removals 2 reached")
+    assert r["free_space"]["short_bytes"] == 10 * GB and r["free_space"]["blocked"] == {
+        "max_removals": {"torrents": 1, "bytes": 10 * GB}}
+
+
+def test_floor_unknown_free_space_removes_nothing_and_says_so():
+    ts = [t("aaaa", age_days=9), t("bbbb", age_days=9)]   # not started: rTorrent reports no free space
+    for x in ts:
+        x.update(state=0, free_diskspace=0)
+    r = floor_plan(ts, min_free_gb=10)
+    assert removed(r) == [] and r["free_space"]["met"] is None
+    assert r["free_space"]["message"].startswith("free space unknown (no started torrent reports it and no quota_gb")
+    # a stopped torrent's 0 is not the disk's free space: the started one tells it
+    ts[1].update(state=1, free_diskspace=20 * GB)
+    assert floor_plan(ts, min_free_gb=10)["free_space"]["before_bytes"] == 20 * GB
+
+
+def test_without_a_floor_nothing_changes_and_the_free_space_is_still_reported():
+    ts = [started("aaaa", 5 * GB, age_days=9, ratio=0), started("bbbb", 5 * GB, age_days=9, ratio=3)]
+    r = decide(ts)
+    assert triggers(r) == [("AAAA", "policy"), ("BBBB", "policy")]
+    fs = r["free_space"]
+    assert fs["floor_bytes"] is None and fs["met"] is None and fs["message"] == ""
+    assert (fs["before_bytes"], fs["planned_after_bytes"]) == (5 * GB, 7 * GB)
+
+
+def test_policy_object_and_keywords_decide_alike():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import Policy
+    free = 0
+    ts = [started(h, free, age_days=9 - i, size=10 * GB) for i, h in enumerate(("aaaa", "bbbb", "cccc"))]
+    rules = dict(min_ratio=100, min_seed_days=1000, min_free_gb=15, download_root="/dl")
+    a = plan(ts, [x["hash"] for x in ts], now=NOW, policy=Policy(**rules))
+    b = plan(ts, [x["hash"] for x in ts], now=NOW, **rules)
+    assert removed(a) == removed(b) == ["AAAA", "BBBB"]

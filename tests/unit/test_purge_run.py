@@ -462,3 +462,77 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next_run(tmp_path):
     report = resume(journal, journal.pending(), loaded, remover, "https://seedbox/RPC2", "/dl")
     assert [(r["hash"], r["outcome"], r["data_verified"]) for r in report] == [(h, "finished", True) for h in "ABC"]
     assert remover.present == set(p for h in "DE" for p in FILES5[h]) and journal.pending() == []
+
+
+class ListingRTorrent:
+    """rTorrent's d.multicall2 after the removals: what is still loaded, with the free space it reports."""
+
+    def __init__(self, torrents):
+        self.torrents = torrents
+        self.listings = 0
+
+    def list_torrents(self):
+        self.listings += 1
+        return self.torrents
+
+
+def _loaded(h, size, free, path=None, state=1):
+    return {"hash": h, "name": "name " + h, "size_bytes": size, "data_path": path or "/dl/" + h, "state": state,
+            "free_diskspace": free}
+
+
+def _report(before, planned_after, floor, quota=None, disk_before=None):
+    return {"floor_bytes": floor, "before_bytes": before, "planned_after_bytes": planned_after,
+            "disk_free_before_bytes": before if disk_before is None else disk_before, "quota_bytes": quota,
+            "met": planned_after >= floor, "short_bytes": max(0, floor - planned_after), "blocked": {},
+            "message": "planned", "after_bytes": None, "disk_free_after_bytes": None}
+
+
+def test_the_free_space_after_is_measured_by_asking_rtorrent_again():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import measure_after
+    client = ListingRTorrent([_loaded("C", 300, 650), _loaded("D", 100, 0, state=0)])   # a closed one reports 0
+    report = _report(before=400, planned_after=650, floor=600)
+    after = measure_after(client, [entry("A"), entry("B")], report)
+    assert client.listings == 1 and [t["hash"] for t in after] == ["C", "D"]
+    assert (report["after_bytes"], report["disk_free_after_bytes"], report["met"], report["short_bytes"]) == (
+        650, 650, True, 0)
+    assert report["planned_after_bytes"] == 650
+    assert report["message"] == "free space 400 B -> 650 B (measured), floor 600 B: met"
+
+
+def test_a_measured_free_space_under_what_was_planned_says_so():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import measure_after
+    # the removals were to free 250 bytes, the disk shows 100 more (a hard link elsewhere kept the rest)
+    report = _report(before=400, planned_after=650, floor=600)
+    measure_after(ListingRTorrent([_loaded("C", 300, 500)]), [entry("A")], report)
+    assert report["met"] is False and report["short_bytes"] == 100 and report["after_bytes"] == 500
+    assert "500 B measured after the run, 100 B short of the floor 600 B although the removals were to free 250 B" \
+        in report["message"] and report["message"].endswith("the next run removes more")
+
+
+def test_the_free_space_after_against_a_quota_is_the_quota_less_what_is_still_loaded():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import measure_after
+    report = _report(before=100, planned_after=700, floor=500, quota=1000, disk_before=10 ** 6)
+    measure_after(ListingRTorrent([_loaded("C", 300, 10 ** 6), _loaded("D", 200, 10 ** 6, path="/dl/C/x")]),
+                  [entry("A")], report, quota_bytes=1000)
+    assert (report["after_bytes"], report["disk_free_after_bytes"], report["met"]) == (700, 10 ** 6, True)
+
+
+def test_a_removed_torrent_still_listed_after_the_run_fails_it():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import measure_after
+    with pytest.raises(RemovalError, match="rTorrent still lists A after the erase"):
+        measure_after(ListingRTorrent([_loaded("A", 1, 1)]), [entry("A")], _report(0, 1, 1))
+
+
+def test_nothing_removed_the_listing_read_before_is_the_measure():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import measured_after
+    report = _report(before=400, planned_after=400, floor=600)
+    report["message"] = "free space 400 B is 200 B short of the floor 600 B (min_free_gb 0.0000006): nothing else " \
+                        "may be removed; what stays: 1 not_imported (300 B)"
+    measured_after(report, None)
+    assert (report["after_bytes"], report["met"], report["short_bytes"]) == (400, False, 200)
+    assert report["message"].endswith("what stays: 1 not_imported (300 B)")   # as planned: nothing to add
+    report.update(planned_after_bytes=450)
+    measured_after(report, {"free": 420, "disk_free": 420})
+    assert report["message"].endswith("what stays: 1 not_imported (300 B) (measured after the run: 420 B free, "
+                                      "180 B short)")

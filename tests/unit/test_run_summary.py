@@ -113,3 +113,36 @@ def test_job_name():
     assert rs.job_name({"servarr_job": "purge"}, "nightly", "x") == "nightly"
     assert rs.job_name({"servarr_job": "{{ x }}"}, None, "seedbox_purge") == "seedbox_purge"
     assert rs.job_name({}, None, None) == "playbook"
+
+
+def test_the_purge_summary_says_the_rules_and_the_free_space_floor():
+    met = {"removed": [1, 2, 3], "bytes_freed": 41 * 10 ** 9,
+           "removed_counts": {"policy": 1, "capacity": 0, "free_space": 2},
+           "free_space": {"floor_bytes": 50 * 10 ** 9, "before_bytes": 12 * 10 ** 9, "planned_after_bytes": 53 * 10 ** 9,
+                          "after_bytes": 53 * 10 ** 9, "short_bytes": 0, "blocked": {}, "met": True}}
+    [r] = rs.extract("rtorrent_purge", met, label="alpha")
+    assert (r["figures"]["removed_free_space"], r["figures"]["removed_policy"], r["figures"]["free_after_bytes"]) == (
+        2, 1, 53 * 10 ** 9)
+    work, state = rs.describe([r])
+    assert work == ["alpha: removed 3 torrents, 41.0 GB freed (2 for the free-space floor)"]
+    assert state == ["alpha: free space 12.0 GB -> 53.0 GB, floor 50.0 GB met"]
+
+    short = {"removed": [1], "bytes_freed": 10 ** 9, "removed_counts": {"policy": 0, "capacity": 0, "free_space": 1},
+             "free_space": {"floor_bytes": 50 * 10 ** 9, "before_bytes": 12 * 10 ** 9,
+                            "planned_after_bytes": 13 * 10 ** 9, "after_bytes": None, "short_bytes": 37 * 10 ** 9,
+                            "met": False, "blocked": {"not_imported": {"torrents": 12, "bytes": 96 * 10 ** 9},
+                                                      "protected_label": {"torrents": 3, "bytes": 41 * 10 ** 9}}}}
+    rec = recorder(("purge", [("rtorrent_purge", short, {"label": "alpha"})]))
+    rec.finish([])
+    _title, body, failed, idle = rs.compose_message(rec, check_mode=True)
+    assert not failed and not idle
+    assert "alpha: would remove 1 torrent, 1.0 GB freed (1 for the free-space floor)." in body
+    assert ("alpha: free space 12.0 GB -> 13.0 GB (would be), 37.0 GB short of the floor 50.0 GB; what stays may not "
+            "be removed: 12 not imported (96.0 GB), 3 protected label (41.0 GB).") in body
+
+
+def test_a_purge_without_a_floor_says_what_it_said_before():
+    [r] = rs.extract("rtorrent_purge", {"removed": [1], "bytes_freed": 10 ** 9,
+                                        "removed_counts": {"policy": 1, "capacity": 0, "free_space": 0},
+                                        "free_space": {"floor_bytes": None, "before_bytes": 5}})
+    assert rs.describe([r]) == (["removed 1 torrent, 1.0 GB freed"], [])

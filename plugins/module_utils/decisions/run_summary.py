@@ -78,7 +78,46 @@ def _figures_rtorrent_purge(r):
     for key in ("used_bytes_after", "free_bytes_after", "torrents_total"):
         if r.get(key) is not None:
             figures[key] = _int(r.get(key))
+    counts = r.get("removed_counts")
+    if isinstance(counts, dict):
+        for trigger in ("policy", "capacity", "free_space"):
+            figures["removed_%s" % trigger] = _int(counts.get(trigger))
+    space = r.get("free_space")
+    if isinstance(space, dict) and space.get("floor_bytes") is not None:
+        figures["free_floor_bytes"] = _int(space["floor_bytes"])
+        # after a real run the measured free space; in check mode (or a run stopped early) the computed one
+        after = space.get("after_bytes")
+        if after is None:
+            after = space.get("planned_after_bytes")
+        for key, value in (("free_before_bytes", space.get("before_bytes")), ("free_after_bytes", after)):
+            if value is not None:
+                figures[key] = _int(value)
+        figures["free_short_bytes"] = _int(space.get("short_bytes"))
+        blocked = space.get("blocked")
+        if isinstance(blocked, dict) and figures["free_short_bytes"]:
+            figures["free_blocked"] = dict((str(code), {"torrents": _int(v.get("torrents")), "bytes": _int(v.get("bytes"))})
+                                           for code, v in blocked.items() if isinstance(v, dict))
     return figures
+
+
+def _free_space_words(f, check_mode):
+    """The purge's free space against its floor, one phrase: before -> after, met or how short and what stays."""
+    before, after, floor = f.get("free_before_bytes"), f.get("free_after_bytes"), f["free_floor_bytes"]
+    if before is None:
+        return "free space unknown, floor %s not applied" % human_bytes(floor)
+    text = "free space %s" % human_bytes(before)
+    if after is not None and after != before:
+        text += " -> %s%s" % (human_bytes(after), " (would be)" if check_mode else "")
+    if not f.get("free_short_bytes"):
+        return text + ", floor %s met" % human_bytes(floor)
+    text += ", %s short of the floor %s" % (human_bytes(f["free_short_bytes"]), human_bytes(floor))
+    blocked = sorted((f.get("free_blocked") or {}).items(), key=lambda item: -item[1]["bytes"])
+    if blocked:
+        text += "; what stays may not be removed: %s" % ", ".join(
+            "%s %s (%s)" % (v["torrents"], code.replace("_", " "), human_bytes(v["bytes"])) for code, v in blocked[:4])
+        if len(blocked) > 4:
+            text += " and more"
+    return text
 
 
 def _figures_arr_history_hashes(r):
@@ -231,9 +270,16 @@ def describe(records, check_mode=False):
                 work.append("%s%s failed" % (p, plural(f["failed_items"], "item")))
             if f.get("locked"):
                 state.append("%ssync skipped: another run holds the lock" % p)
-        elif m == "rtorrent_purge" and f.get("removed_torrents"):
-            work.append("%s%s %s, %s freed" % (p, verb("removed", "would remove"), plural(f["removed_torrents"], "torrent"),
-                                               human_bytes(f.get("freed_bytes"))))
+        elif m == "rtorrent_purge":
+            if f.get("removed_torrents"):
+                rules = [(f.get("removed_capacity"), "for the capacity cap"),
+                         (f.get("removed_free_space"), "for the free-space floor")]
+                rules = ", ".join("%d %s" % (n, words) for n, words in rules if n)
+                work.append("%s%s %s, %s freed%s" % (
+                    p, verb("removed", "would remove"), plural(f["removed_torrents"], "torrent"),
+                    human_bytes(f.get("freed_bytes")), (" (%s)" % rules) if rules else ""))
+            if f.get("free_floor_bytes") is not None:
+                state.append("%s%s" % (p, _free_space_words(f, check_mode)))
         elif m == "video_extras_clean" and f.get("extras_removed"):
             work.append("%s %s (%s)" % (verb("removed", "would remove"), plural(f["extras_removed"], "extra"),
                                         human_bytes(f.get("extras_bytes"))))

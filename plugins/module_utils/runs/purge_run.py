@@ -23,7 +23,8 @@ import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.data_removal import RemovalError
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import under_root
+from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import (
+    measured_after, space, under_root)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import fsync_folder, write_atomic
 
 
@@ -277,6 +278,19 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
     except (ServiceError, RemovalError, OSError, IOError, Stopped) as exc:
         raise PurgeStopped(done, exc, pending=[entry for entry, _paths in asked])
     return done
+
+
+def measure_after(client, done, report, quota_bytes=None):
+    """Ask rTorrent again, once the removals in ``done`` are verified: every one of them must be gone, and the
+    free space the floor compares is measured, not computed (``report``: plan()['free_space'], completed with
+    purge_policy.measured_after). Returns the new listing. Raises RemovalError when rTorrent still lists a
+    removed torrent; ServiceError when it cannot be read."""
+    after = client.list_torrents()
+    still = set(e["hash"] for e in done) & set(t["hash"] for t in after)
+    if still:
+        raise RemovalError("rTorrent still lists %s after the erase" % ", ".join(sorted(still)))
+    measured_after(report, space(after, quota_bytes))
+    return after
 
 
 class BatchUnverified(RemovalError):
