@@ -41,7 +41,8 @@
   - ``DELETE /Items/{id}`` -> 204 deletes the item; for a BoxSet the collection and its folder.
   - Faults: ``faults.items_status`` keys ``boxsets`` (the BoxSet listing) and ``members`` (member listings);
     ``faults.collection_status`` ``{"create"|"add"|"remove"|"delete": status}`` fails those writes once
-    ``faults.collection_fail_after`` (default 0) collection writes succeeded.
+    ``faults.collection_fail_after`` (default 0) collection writes succeeded; ``faults.unknown_ids`` are items the
+    collection endpoints no longer know (deleted after a client listed the library).
 Every request that got past auth is appended to ``<state>.requests.jsonl`` beside the state file, so tests can
 check what was sent. State (re-read when it changes):
 
@@ -270,6 +271,8 @@ class Handler(BaseHTTPRequestHandler):
         with _collections_lock:
             data = load_collections(self.server)
             by_id = items_by_id(state)
+            gone = set(faults.get("unknown_ids") or ())   # deleted since a client read the library
+            by_id = dict((k, v) for k, v in by_id.items() if k not in gone) if gone else by_id
             boxsets = dict((c["Id"], c) for c in data["collections"])
             parts = path.strip("/").split("/")
             kind = {"POST": "add", "DELETE": "remove"}.get(method) if len(parts) == 3 and parts[2] == "Items" \
