@@ -168,7 +168,9 @@ warning:
   description: Why O(state=absent) only emptied the collection.
   returned: when the collection could not be deleted safely
   type: str
-  sample: "the collection's folder /media/movies/Trilogy [boxset] is not in Jellyfin's collections folder (/config/data/collections): it was emptied, not deleted"
+  sample: >-
+    the collection's folder /media/movies/Trilogy [boxset] is not in Jellyfin's collections folder
+    (/config/data/collections): it was emptied, not deleted
 requests:
   description: HTTP requests sent to Jellyfin.
   returned: always

@@ -109,7 +109,7 @@ totals:
   type: dict
   sample: {items: 3, bytes: 311385128960, past_grace: 1, past_grace_bytes: 64424509440}
 digest:
-  description: The digest for ntfy; RV(digest.empty) when nothing is up for removal.
+  description: The digest for ntfy - C(title), C(body), and C(empty) when nothing is up for removal.
   returned: always
   type: dict
   sample: {title: "Up for removal: 3 items, 290.0 GB (1 past the grace period)", empty: false,

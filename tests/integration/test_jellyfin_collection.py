@@ -140,7 +140,7 @@ def test_sync_creates_once_matches_by_provider_ids_and_a_second_run_changes_noth
     assert task["diff"]["before"] == "" and task["members"] == 4
     [box] = boxsets(jf)
     assert set(box["LinkedChildren"]) == set(ids(jf, "Dune (1984)", "Gigli (2003)", "Lost (2004)",
-                                                    "Night Shift Zero (2015)"))
+                                                 "Night Shift Zero (2015)"))
     # create (no ids), then two batches of two
     assert [r["body"]["kind"] for r in writes(jf)] == ["create", "add", "add"]
     res, task = sync(jf, diff=True)

@@ -257,6 +257,6 @@ def test_an_empty_review_is_silent_unless_asked(review):
 
 def test_a_missing_state_folder_fails_before_anything_is_read(review):
     res = run(review, check=True, servarr_state_dir=os.path.join(review["dir"], "nowhere", "review"))
-    assert res.rc != 0 and "is missing or not writable" in res.task("Fail early when the grace period could not be "
-                                                                   "remembered")["msg"]
+    failed = res.task("Fail early when the grace period could not be remembered")
+    assert res.rc != 0 and "is missing or not writable" in failed["msg"]
     assert not os.path.exists(os.path.join(review["dir"], "jellyfin.requests.jsonl"))

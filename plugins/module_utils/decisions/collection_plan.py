@@ -117,9 +117,9 @@ def find_collection(collections, name):
     is not for this module to guess."""
     same = [c for c in collections if c.get("Name") == name]
     if len(same) > 1:
+        found = ", ".join(str(c.get("Id")) for c in same)
         raise CollectionPlanError("%d Jellyfin collections are named %r (ids %s): delete or rename all but one in "
-                                  "Jellyfin; nothing was changed" % (len(same), name,
-                                                                      ", ".join(str(c.get("Id")) for c in same)))
+                                  "Jellyfin; nothing was changed" % (len(same), name, found))
     if same and not JELLYFIN_ID.match(str(same[0].get("Id") or "")):
         raise CollectionPlanError("Jellyfin answered the collection %r with an id that is not a GUID: %r"
                                   % (name, same[0].get("Id")))
