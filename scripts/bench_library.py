@@ -9,7 +9,9 @@ doubles run in their own processes). Measures:
   * baseline, as the plan's draft does it: the movie and series lists, then for every title and every user a
     Jellyfin search by title (and for a series its episodes). Measured on a sample of titles
     (--baseline-sample, default 100 movies and 20 series) and extrapolated to the whole library;
-  * tagging 1,000 items with arr_tag (ansible-playbook): requests per instance.
+  * tagging 1,000 items with arr_tag (ansible-playbook): requests per instance;
+  * the Jellyfin collection sync (runs/collection_run.py) of 1,000 items: created, unchanged, half replaced -
+    requests per run (reads do not grow with the items beyond paging, writes beyond batching of 100).
 
     <venv>/bin/python scripts/bench_library.py [--movies 10000] [--series 2000] [--episodes 40] [--users 5]
                                                [--latency-ms 25] [--baseline-sample 100] [--repeat 3]
@@ -199,6 +201,28 @@ def run_tagging(d, urls, items, n_items):
     return results
 
 
+def run_collection(urls, items, n_items, batch_size=100):
+    """The collection sync at ``n_items``: a first run (creates and fills it), the same list again, then half the
+    list replaced. Returns [(label, requests, added, removed, seconds)]."""
+    from ansible_collections.mediaops.servarr.plugins.module_utils.clients.jellyfin import JellyfinClient
+    from ansible_collections.mediaops.servarr.plugins.module_utils.runs import collection_run
+    movies = [{"type": "movie", "tmdb_id": it["tmdb"], "imdb_id": it["imdb"], "title": it["title"]}
+              for it in items if it["kind"] == "movie"]
+    first, other = movies[:n_items], movies[n_items // 2:n_items // 2 + n_items]
+    results = []
+    for label, wanted in (("first run, creates it", first), ("same list again", first),
+                          ("half the list replaced", other)):
+        client = JellyfinClient(urls["jellyfin"], corpus.JELLYFIN_KEY)
+        started = time.perf_counter()
+        work = collection_run.read(client, "Up for removal", wanted)
+        if work["create"] or work["add"] or work["remove"]:
+            collection_run.write(client, "Up for removal", work, batch_size=batch_size)
+        results.append((label, len(wanted), client.http.request_count, len(work["add"]), len(work["remove"]),
+                        time.perf_counter() - started))
+        client.close()
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--movies", type=int, default=10000)
@@ -282,6 +306,9 @@ def main():
                   % (label, count, task["instances"]["radarr"]["requests"], len(task["instances"]["radarr"]["add"]),
                      len(task["instances"]["radarr"]["remove"]), task["instances"]["sonarr"]["requests"],
                      task["changed"], secs))
+        for label, count, requests, added, removed, secs in run_collection(urls, items, args.tag_items):
+            print("collection: %-26s %4d items: %d Jellyfin requests (+%d/-%d in batches of 100; %.1fs)"
+                  % (label, count, requests, added, removed, secs))
     finally:
         for name in ("radarr", "sonarr", "jellyfin"):
             lab._kill_pidfile(os.path.join(d, "%s.pid" % name))

@@ -159,6 +159,16 @@ instances:
   sample:
     radarr: {tag_id: 7, tag_created: false, add: [{id: 12, title: Dune}], remove: [], unchanged: [], kept: [],
              missing: [], mismatch: [], requests: 3}
+tagged:
+  description:
+    - Every item that carries the tag after the run (in check mode, after a real run), all instances - what
+      M(mediaops.servarr.jellyfin_collection) mirrors into a collection and M(mediaops.servarr.library_grace)
+      counts the grace period of.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{instance: radarr, id: 1, title: Dune, type: movie, year: 1984, tmdb_id: "841", tvdb_id: null,
+            imdb_id: tt0087182, size_bytes: 64424509440}]
 added:
   description: Number of items that gain the tag, all instances.
   returned: always
@@ -176,7 +186,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import (
-    TagPlanError, check_label, missing_keep_tag, normalise, plan, read_csv, select)
+    TagPlanError, check_label, missing_keep_tag, normalise, plan, read_csv, select, tagged_after)
 
 
 def main():
@@ -193,7 +203,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("rows", "csv")])
     p = module.params
-    result = dict(changed=False, instances={}, added=0, removed=0)
+    result = dict(changed=False, instances={}, added=0, removed=0, tagged=[])
     given = p["rows"] is not None or p["csv"] is not None
     try:
         p["tag"] = check_label(p["tag"])
@@ -226,6 +236,8 @@ def main():
                 client.close()
             decided["tag_id"] = tags.get(p["tag"])
             decided["tags"] = tags
+            decided["tagged"] = tagged_after(records, decided, decided["tag_id"], instance["name"],
+                                             instance["type"])
             decided["tag_created"] = bool(decided["add"]) and decided["tag_id"] is None
             decided["requests"] = client.http.request_count
             work.append((instance, decided))
@@ -238,6 +250,7 @@ def main():
         decided.pop("tags")
 
     for instance, decided in work:
+        result["tagged"].extend(decided.pop("tagged"))
         result["instances"][instance["name"]] = decided
         result["added"] += len(decided["add"])
         result["removed"] += len(decided["remove"])

@@ -18,6 +18,31 @@
   is 404. State keys ``users``, ``items`` and ``user_data`` ({user id: {item id: UserData}});
   ``faults.items_status`` fails a user (``"<user id>"``) or one page (``"<user id>:<StartIndex>"``; ``library``
   for the reads without a user); ``faults.items_delay_ms`` slows every ``/Users`` and ``/Items`` answer.
+* Collections, as Jellyfin 10.10/10.11's ``CollectionController`` and ``CollectionManager`` answer (read in
+  Jellyfin's source; the double keeps them in ``<state>.collections.json`` beside the state file, which a test may
+  write first to start with collections of its own):
+
+  - ``POST /Collections?name=&ids=&isLocked=`` -> 200 ``{"Id"}``. The collection's folder is
+    ``<data>/collections/<name> [boxset]`` and its Id is derived from that path, so a second POST with the same
+    name gets the same Id and REPLACES the collection: its members are gone. The first collection adds the
+    ``Collections`` library (CollectionType ``boxsets``) to ``/Library/VirtualFolders``. The ids are added after
+    the collection exists: one unknown id is a 400 (text/plain ``Error processing request.``, the production
+    ExceptionMiddleware's body) and leaves the empty collection behind. No name: 400.
+  - ``POST /Collections/{id}/Items?ids=`` -> 204; one unknown id refuses the whole batch (400, nothing added);
+    ids already members are skipped. ``DELETE /Collections/{id}/Items?ids=`` -> 204; ids that are not members
+    are skipped (Jellyfin logs a warning). A collection id that is not a BoxSet: 400. An id that is not a GUID,
+    or no ``ids``: 400 ProblemDetails (model binding).
+  - ``GET /Items?IncludeItemTypes=BoxSet``: the parent is ignored (Jellyfin forces it to null); with
+    ``Recursive=true`` every BoxSet (``Path`` only when asked in ``Fields``); with an API key and no ``userId``
+    and no ``Recursive``, the listing is empty (the root folder's direct children are libraries).
+  - ``GET /Items?ParentId=<collection>``: its members with ``Recursive=true`` (an API key's recursive read of a
+    BoxSet lists its linked children, not their episodes) or with a ``userId`` (``Recursive=true`` and a user
+    also list a member series' episodes); with an API key and neither, empty (a BoxSet has no physical children).
+  - ``DELETE /Items/{id}`` -> 204 deletes the item; for a BoxSet the collection and its folder.
+  - Faults: ``faults.items_status`` keys ``boxsets`` (the BoxSet listing) and ``members`` (member listings);
+    ``faults.collection_status`` ``{"create"|"add"|"remove"|"delete": status}`` fails those writes once
+    ``faults.collection_fail_after`` (default 0) collection writes succeeded; ``faults.unknown_ids`` are items the
+    collection endpoints no longer know (deleted after a client listed the library).
 Every request that got past auth is appended to ``<state>.requests.jsonl`` beside the state file, so tests can
 check what was sent. State (re-read when it changes):
 
@@ -27,6 +52,7 @@ check what was sent. State (re-read when it changes):
 
 Run: ``python3 jellyfin_double.py STATE_FILE PORT``.
 """
+import hashlib
 import json
 import os
 import re
@@ -103,7 +129,10 @@ class Handler(BaseHTTPRequestHandler):
                               "application/problem+json; charset=utf-8")
         if method == "GET" and parts.path == "/Library/VirtualFolders":
             self._record(method, parts.path, None)
-            return self._send(200, [self._folder(lib, i) for i, lib in enumerate(state.get("libraries", []))])
+            libraries = list(state.get("libraries", []))
+            if load_collections(self.server).get("library_created"):
+                libraries.append({"Name": "Collections", "CollectionType": "boxsets", "Locations": [COLLECTIONS_DIR]})
+            return self._send(200, [self._folder(lib, i) for i, lib in enumerate(libraries)])
         if method == "POST" and parts.path == "/Library/Refresh":
             self._record(method, parts.path, None)
             return self._send(204)
@@ -125,6 +154,9 @@ class Handler(BaseHTTPRequestHandler):
                                         "errors": {"$": [str(exc)]}}, "application/problem+json; charset=utf-8")
             self._record(method, parts.path, body)
             return self._send(204)
+        if parts.path == "/Collections" or parts.path.startswith("/Collections/") or \
+                (method == "DELETE" and parts.path.startswith("/Items/")):
+            return self._collections(method, parts.path, query, state)
         if method == "GET" and parts.path in ("/Users", "/Items"):
             return self._library(parts.path, query)
         return self._send(404)
@@ -153,6 +185,43 @@ class Handler(BaseHTTPRequestHandler):
         fields = set(f.strip() for f in (query.get("fields") or "").split(",") if f.strip())
         start = int(query.get("startindex") or 0)
         limit = int(query["limit"]) if query.get("limit") else None
+        recursive = (query.get("recursive") or "").lower() == "true"
+        boxsets = load_collections(self.server)["collections"]
+        parent = guid(query.get("parentid")) if query.get("parentid") else None
+        if types == ("BoxSet",) or (parent and parent in [c["Id"] for c in boxsets]):
+            kind = "boxsets" if types == ("BoxSet",) else "members"
+            fault = (faults.get("items_status") or {}).get(kind)
+            if fault:
+                return self._send(int(fault), {"title": "injected fault", "status": int(fault)},
+                                  "application/problem+json; charset=utf-8")
+            self._record("GET", "/Items", {"kind": kind, "parent": parent, "recursive": recursive,
+                                           "user": user_id})
+            if kind == "boxsets":   # ItemsController forces the parent to null for a BoxSet listing
+                if recursive:
+                    chosen = [boxset_dto(c, "Path" in fields) for c in boxsets]
+                elif user_id is not None:   # the user root's plain listing: the user's libraries
+                    chosen = [dict(Name=lib["Name"], Id="%032x" % (n + 1), Type="CollectionFolder", IsFolder=True)
+                              for n, lib in enumerate(state.get("libraries", []))]
+                else:   # the root folder's direct children are libraries, none a BoxSet
+                    chosen = []
+            else:
+                members = [c for c in boxsets if c["Id"] == parent][0]["LinkedChildren"]
+                by_id = items_by_id(state)
+                linked = [by_id[i] for i in members if i in by_id]
+                if user_id is None and not recursive:
+                    chosen = []   # Folder.GetItemsInternal without a user: physical children only
+                elif user_id is not None and recursive:   # AddChildren recurses into a member series
+                    chosen = []
+                    for item in linked:
+                        chosen.append(item)
+                        chosen.extend(by_key(state, "SeriesId").get(item["Id"], []))
+                else:
+                    chosen = linked
+                if types:
+                    chosen = [i for i in chosen if i["Type"] in types]
+                chosen = [base_dto(i, "ProviderIds" in fields) for i in chosen]
+            page = chosen[start:start + limit] if limit is not None else chosen[start:]
+            return self._send(200, {"Items": page, "TotalRecordCount": len(chosen), "StartIndex": start})
         chosen = of_types(state, types)
         if query.get("parentid"):   # a series' episodes (the baseline of scripts/bench_library.py asks this way)
             chosen = [i for i in by_key(state, "SeriesId").get(query["parentid"], [])
@@ -195,11 +264,108 @@ class Handler(BaseHTTPRequestHandler):
                 "ItemId": "%032x" % (index + 1), "PrimaryImageItemId": "%032x" % (index + 1),
                 "RefreshProgress": 0, "RefreshStatus": "Idle"}
 
+    # -- collections (BoxSets) -------------------------------------------------------------------------------
+    def _collections(self, method, path, query, state):
+        faults = state.get("faults") or {}
+        args = dict((k.lower(), v[0]) for k, v in query.items())
+        with _collections_lock:
+            data = load_collections(self.server)
+            by_id = items_by_id(state)
+            gone = set(faults.get("unknown_ids") or ())   # deleted since a client read the library
+            by_id = dict((k, v) for k, v in by_id.items() if k not in gone) if gone else by_id
+            boxsets = dict((c["Id"], c) for c in data["collections"])
+            parts = path.strip("/").split("/")
+            kind = {"POST": "add", "DELETE": "remove"}.get(method) if len(parts) == 3 and parts[2] == "Items" \
+                else ("create" if parts == ["Collections"] and method == "POST" else
+                      ("delete" if parts[0] == "Items" and len(parts) == 2 else None))
+            self._record(method, path, {"kind": kind, "query": dict((k, v[0]) for k, v in query.items())})
+            if kind is None:
+                return self._send(404 if method != "GET" else 405)
+            fault = (faults.get("collection_status") or {}).get(kind)
+            if fault and data.get("writes", 0) >= int(faults.get("collection_fail_after") or 0):
+                return self._send(int(fault), {"title": "injected fault", "status": int(fault)},
+                                  "application/problem+json; charset=utf-8")
+            if kind == "delete":
+                target = guid(parts[1])
+                if target is None:
+                    return self._bad_binding("itemId")
+                if target in boxsets:
+                    data["collections"] = [c for c in data["collections"] if c["Id"] != target]
+                elif target in by_id:
+                    data.setdefault("deleted_media", []).append(target)
+                else:
+                    return self._send(404)
+                data["writes"] = data.get("writes", 0) + 1
+                save_collections(self.server, data)
+                return self._send(204)
+            raw_ids = [i for i in (args.get("ids") or "").split(",") if i.strip()]
+            ids = [guid(i) for i in raw_ids]
+            if None in ids:
+                return self._bad_binding("ids")
+            if kind == "create":
+                name = args.get("name")
+                if not name:   # GetValidFilename(null): ArgumentNullException, an ArgumentException
+                    return self._error_400()
+                folder = "%s/%s [boxset]" % (COLLECTIONS_DIR, re.sub(r'[/\\:*?"<>|\x00]', " ", name))
+                cid = path_id(folder)
+                data["library_created"] = True
+                # the folder's path gives the Id: the same name REPLACES the collection (LinkedChildren empty)
+                data["collections"] = [c for c in data["collections"] if c["Id"] != cid] + [
+                    {"Id": cid, "Name": name, "Path": folder, "LinkedChildren": [],
+                     "IsLocked": (args.get("islocked") or "false").lower() == "true"}]
+                data["writes"] = data.get("writes", 0) + 1
+                collection = data["collections"][-1]
+                if any(i not in by_id and i not in boxsets for i in ids):
+                    save_collections(self.server, data)   # the empty collection stays behind
+                    return self._error_400()
+                for item_id in ids:
+                    if item_id not in collection["LinkedChildren"]:
+                        collection["LinkedChildren"].append(item_id)
+                save_collections(self.server, data)
+                return self._send(200, {"Id": cid})
+            target = guid(parts[1])
+            if target is None:
+                return self._bad_binding("collectionId")
+            if not raw_ids:
+                return self._bad_binding("ids")
+            collection = boxsets.get(target)
+            if collection is None:   # "No collection exists with the supplied collectionId": ArgumentException
+                return self._error_400()
+            if kind == "add":
+                if any(i not in by_id and i not in boxsets for i in ids):
+                    return self._error_400()   # "No item exists with the supplied Id": the whole batch
+                for item_id in ids:
+                    if item_id not in collection["LinkedChildren"]:
+                        collection["LinkedChildren"].append(item_id)
+            else:
+                collection["LinkedChildren"] = [i for i in collection["LinkedChildren"] if i not in ids]
+            data["writes"] = data.get("writes", 0) + 1
+            save_collections(self.server, data)
+            return self._send(204)
+
+    def _error_400(self):
+        """Jellyfin's ExceptionMiddleware outside a Development environment: 400, text/plain, no detail."""
+        body = b"Error processing request."
+        self.send_response(400)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _bad_binding(self, name):
+        return self._send(400, {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+                                "title": "One or more validation errors occurred.", "status": 400,
+                                "errors": {name: ["The value is not valid."]}},
+                          "application/problem+json; charset=utf-8")
+
     def do_GET(self):
         self._handle("GET")
 
     def do_POST(self):
         self._handle("POST")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
 
 
 SERVER_ID = "4f1c2b0e9d8a4c6b8e2f1a3d5c7b9e01"
@@ -212,6 +378,62 @@ _library_cache = {"mtime": None, "state": None, "types": {}}
 FILTERS = {"IsPlayed": lambda d: d.get("Played", False), "IsUnplayed": lambda d: not d.get("Played", False),
            "IsResumable": lambda d: d.get("PlaybackPositionTicks", 0) > 0,
            "IsFavorite": lambda d: d.get("IsFavorite", False)}
+
+
+COLLECTIONS_DIR = "/config/data/collections"
+_collections_lock = threading.RLock()
+
+
+def collections_path(server):
+    return os.path.splitext(os.path.abspath(server.state_path))[0] + ".collections.json"
+
+
+def load_collections(server):
+    """The collections: ``{"collections": [{Id, Name, Path, LinkedChildren}], "library_created", "writes"}``."""
+    with _collections_lock:
+        try:
+            with open(collections_path(server)) as handle:
+                data = json.load(handle)
+        except FileNotFoundError:
+            data = {}
+        data.setdefault("collections", [])
+        return data
+
+
+def save_collections(server, data):
+    path = collections_path(server)
+    with open(path + ".tmp", "w") as handle:
+        json.dump(data, handle)
+    os.replace(path + ".tmp", path)
+
+
+def guid(text):
+    """A Guid as ASP.NET binds it (with or without dashes or braces), in Jellyfin's "N" format; None if invalid."""
+    text = (text or "").strip().strip("{}").replace("-", "").lower()
+    return text if re.match(r"^[0-9a-f]{32}$", text) else None
+
+
+def path_id(path):
+    """An Id derived from a folder's path, as Jellyfin's LibraryManager.GetNewItemId (type name + lower-case path)."""
+    return hashlib.md5(("MediaBrowser.Controller.Entities.Movies.BoxSet" + path.lower()).encode("utf-16-le")).hexdigest()
+
+
+def boxset_dto(collection, with_path):
+    dto = {"Name": collection["Name"], "ServerId": SERVER_ID, "Id": collection["Id"], "Type": "BoxSet",
+           "IsFolder": True, "LocationType": "FileSystem", "MediaType": "Unknown"}
+    if with_path:
+        dto["Path"] = collection["Path"]
+    return dto
+
+
+def items_by_id(state):
+    with _lock:
+        cache = _library_cache["types"]
+        found = cache.get(("by", "Id"))
+        if found is None:
+            found = dict((i["Id"], i) for i in state.get("items", []))
+            cache[("by", "Id")] = found
+        return found
 
 
 def library_state(path):

@@ -27,7 +27,7 @@ import time
 
 EXCLUDE = ("srv/lab", "root/.ansible", "tmp", "proc", "dev", "sys", "run")
 PREFIX = "servarr-"
-JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "reduce", "preflight")
+JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "review", "reduce", "preflight")
 SCHEDULED = {"sync": ("*-*-* *:00/30:00", "*/30 * * * *"), "purge": ("*-*-* 03:00:00", "0 3 * * *"),
              "cleanup": ("Sun *-*-* 02:00:00", "0 2 * * 0"), "jellyfin": ("*-*-* *:00/10:00", "*/10 * * * *")}
 ROLE_PATHS = ("etc/servarr", "opt/mediaops-servarr", "usr/local/lib/mediaops-servarr",

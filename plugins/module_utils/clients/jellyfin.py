@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Jellyfin client (library refresh) and the pure planning of a targeted refresh.
+"""Jellyfin client (library refresh, play state, collections) and the pure planning of a targeted refresh.
 
 Auth is ``Authorization: MediaBrowser Token="..."``, which every current Jellyfin accepts; the legacy
 ``X-Emby-Token`` header and ``api_key`` parameter are off by default from 2026 on.
@@ -55,6 +55,18 @@ class JellyfinClient:
             raise JellyfinError("%s: /Library/VirtualFolders did not answer a list of libraries (is %s Jellyfin?)"
                                 % (self.name, self.http.describe()))
 
+    def boxset_locations(self):
+        """The folders of the libraries of CollectionType ``boxsets`` (Jellyfin's own ``<data>/collections``, which
+        the first collection adds as the ``Collections`` library)."""
+        resp = self.http.request("GET", "/Library/VirtualFolders")
+        self._check(resp, "GET /Library/VirtualFolders")
+        try:
+            data = json.loads(resp.body.decode("utf-8"))
+            return [str(loc) for lib in data if lib.get("CollectionType") == "boxsets"
+                    for loc in lib.get("Locations") or []]
+        except (ValueError, TypeError, AttributeError):
+            raise JellyfinError("%s: /Library/VirtualFolders did not answer a list of libraries" % self.name)
+
     def media_updated(self, paths, update_type="Created"):
         """One ``POST /Library/Media/Updated`` for every path (Jellyfin rescans just those, after a debounce)."""
         body = json.dumps({"Updates": [{"Path": path, "UpdateType": update_type} for path in paths]})
@@ -83,7 +95,8 @@ class JellyfinClient:
             raise JellyfinError("%s: GET /Users did not answer a list of users" % self.name)
         return [(u["Id"], str(u.get("Name") or u["Id"])) for u in data]
 
-    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None, user_name=None):
+    def items(self, user_id, item_types, page_size=5000, fields=("ProviderIds",), filters=None, user_name=None,
+              parent_id=None, what_name=None):
         """Every item of ``item_types`` (that a user sees, with the user's ``UserData``, when ``user_id`` is given;
         narrowed by Jellyfin's ``Filters`` such as ``IsPlayed``), one page at a time: a generator of lists, so that
         no caller has to hold them all. Paged with ``StartIndex``/``Limit`` in a stable order; a page that fails,
@@ -92,11 +105,15 @@ class JellyfinClient:
         start = 0
         total = None
         seen = 0
-        who = "user %s" % (user_name or user_id) if user_id else "the library"
+        who = what_name or ("user %s" % (user_name or user_id) if user_id else "the library")
         while True:
-            query = {"Recursive": "true", "IncludeItemTypes": ",".join(item_types), "EnableImages": "false",
+            query = {"Recursive": "true", "EnableImages": "false",
                      "SortBy": "DateCreated,SortName", "SortOrder": "Ascending", "StartIndex": start,
                      "Limit": page_size}
+            if item_types:
+                query["IncludeItemTypes"] = ",".join(item_types)
+            if parent_id:
+                query["ParentId"] = parent_id
             if user_id:
                 query.update(userId=user_id, EnableUserData="true")
             else:
@@ -105,7 +122,7 @@ class JellyfinClient:
                 query["Fields"] = ",".join(fields)
             if filters:
                 query["Filters"] = filters
-            what = "GET /Items (%s, %s%s, from %d)" % (who, ",".join(item_types),
+            what = "GET /Items (%s, %s%s, from %d)" % (who, ",".join(item_types) or "every type",
                                                        ", " + filters if filters else "", start)
             data = self._json("/Items", query, what)
             if not isinstance(data, dict) or not isinstance(data.get("Items"), list) \
@@ -126,6 +143,63 @@ class JellyfinClient:
         if seen != total:
             raise JellyfinError("%s: /Items reported %d items for %s but %d could be read"
                                 % (self.name, total, who, seen))
+
+    # -- collections (BoxSets): Jellyfin's CollectionController --------------------------------------------------
+    def collections(self, page_size=5000):
+        """Every collection: list of {Id, Name, Path}. ``GET /Items?IncludeItemTypes=BoxSet&Recursive=true``: with an
+        API key and no ``Recursive`` the list would be empty (the root's direct children are libraries), and
+        Jellyfin ignores a ``ParentId`` for this listing. A failed page raises; never "no collection"."""
+        found = []
+        for page in self.items(None, ("BoxSet",), page_size=page_size, fields=("Path",), what_name="collections"):
+            for entry in page:
+                if not isinstance(entry, dict) or not isinstance(entry.get("Id"), str):
+                    raise JellyfinError("%s: GET /Items (collections) answered an item without an Id" % self.name)
+                if entry.get("Type", "BoxSet") == "BoxSet":
+                    found.append({"Id": entry["Id"], "Name": entry.get("Name"), "Path": entry.get("Path")})
+        return found
+
+    def members(self, collection_id, collection_name=None, page_size=5000):
+        """A collection's members (its linked children) with ``ProviderIds``: ``ParentId`` and ``Recursive=true``
+        (with an API key and neither ``Recursive`` nor a ``userId`` the list is empty: a BoxSet has no physical
+        children; with a user, a member series would bring its episodes)."""
+        found = []
+        who = "collection %s" % (collection_name or collection_id)
+        for page in self.items(None, (), page_size=page_size, parent_id=collection_id, what_name=who):
+            for entry in page:
+                if not isinstance(entry, dict) or not isinstance(entry.get("Id"), str):
+                    raise JellyfinError("%s: the members of %s include an item without an Id" % (self.name, who))
+                found.append(entry)
+        return found
+
+    def create_collection(self, name):
+        """``POST /Collections?name=&isLocked=true`` with no ids: returns the new collection's Id. Never retried (a
+        second POST with the same name replaces the collection, members and all). Locked, so that no metadata
+        refresh renames what the next run looks up by name."""
+        resp = self.http.request("POST", "/Collections", query={"name": name, "isLocked": "true"}, idempotent=False)
+        self._check(resp, "POST /Collections")
+        try:
+            data = json.loads(resp.body.decode("utf-8"))
+            return str(data["Id"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise JellyfinError("%s: POST /Collections did not answer the new collection's Id" % self.name)
+
+    def collection_items(self, method, collection_id, ids):
+        """``POST`` (add) or ``DELETE`` (remove) ``/Collections/{id}/Items?ids=a,b``: 204. Both are idempotent on
+        Jellyfin's side (a member is not added twice; a non-member is skipped), so a failed attempt is retried.
+        Raises JellyfinError with ``status`` 400 when Jellyfin refused the batch (one unknown id refuses all)."""
+        what = "%s /Collections/%s/Items (%d ids)" % (method, collection_id, len(ids))
+        resp = self.http.request(method, "/Collections/%s/Items" % collection_id, query={"ids": ",".join(ids)},
+                                 idempotent=True)
+        self._check(resp, what)
+
+    def delete_item(self, item_id):
+        """``DELETE /Items/{id}``: deletes the item AND its folder on disk. Only ever called for a collection that
+        lies in Jellyfin's own collections folder (see runs/collection_run.py)."""
+        resp = self.http.request("DELETE", "/Items/%s" % item_id, idempotent=True)
+        if resp.status == 404:
+            return False
+        self._check(resp, "DELETE /Items/%s" % item_id)
+        return True
 
 
 def _norm(path):

@@ -173,3 +173,41 @@ def plan(records, chosen, tag_id, keep_id, state="present", exclusive=False, eve
             if item_id not in targets and item_id not in listed and has(record, tag_id):
                 out["remove"].append(entry(record))
     return out
+
+
+def _size(record):
+    for value in (record.get("sizeOnDisk"), (record.get("statistics") or {}).get("sizeOnDisk"),
+                  (record.get("movieFile") or {}).get("size")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return 0
+
+
+def _provider(value, imdb=False):
+    if value in (None, "", 0):
+        return None
+    text = str(value).strip().lower()
+    if imdb:
+        return text if text.startswith("tt") else None
+    return text if text.isdigit() and int(text) > 0 else None
+
+
+def tagged_after(records, decided, tag_id, instance, kind):
+    """Every item of one instance that carries the tag once ``decided`` (plan's answer) is carried out: what a
+    collection mirroring the tag lists. Each {instance, id, title, type (movie or series), year, tmdb_id, tvdb_id,
+    imdb_id, size_bytes}, by id."""
+    added = set(e["id"] for e in decided["add"])
+    removed = set(e["id"] for e in decided["remove"])
+    found = []
+    for record in records:
+        item_id = record.get("id")
+        if not isinstance(item_id, int):
+            continue
+        has = tag_id is not None and tag_id in (record.get("tags") or [])
+        if item_id in added or (has and item_id not in removed):
+            found.append({"instance": instance, "id": item_id, "title": str(record.get("title") or ""),
+                          "type": "movie" if kind == "radarr" else "series", "year": record.get("year"),
+                          "tmdb_id": _provider(record.get("tmdbId")), "tvdb_id": _provider(record.get("tvdbId")),
+                          "imdb_id": _provider(record.get("imdbId"), imdb=True), "size_bytes": _size(record)})
+    found.sort(key=lambda e: e["id"])
+    return found
