@@ -125,10 +125,9 @@ def test_the_job_log_is_written_by_the_run_user(base, run_user):
 
 def test_a_job_writes_only_its_own_state_folder(base, run_user):
     """Issue 15 #3: each job may write only its own state, never the state folder or another job's folder."""
-    probe = "#!/bin/sh\n" + "".join("if ( : > %(d)s/probe ) 2>/dev/null; then echo \"write %(k)s ok\"; else echo \"write %(k)s refused\"; fi >&2\n"
-                     % {"d": os.path.join(base, "state", *rel), "k": key}
-                     for key, rel in (("top", ()), ("own", ("jobs", "sync")), ("other", ("jobs", "purge")),
-                                      ("reports", ("reports",))))
+    line = "if ( : > %(d)s/probe ) 2>/dev/null; then echo \"write %(k)s ok\"; else echo \"write %(k)s refused\"; fi >&2\n"
+    places = (("top", ()), ("own", ("jobs", "sync")), ("other", ("jobs", "purge")), ("reports", ("reports",)))
+    probe = "#!/bin/sh\n" + "".join(line % {"d": os.path.join(base, "state", *rel), "k": key} for key, rel in places)
     probe += "exit 0\n"
     script, logs = cron_setup(base, run_user, job_script=probe)
     proc = subprocess.run(["bash", script, "sync", "/nonexistent.yml", "check", "30"], stdout=subprocess.PIPE,

@@ -145,8 +145,8 @@ class Ntfy(http.server.BaseHTTPRequestHandler):
         """ntfy's GET /<topic>/auth: {"success": true} for good credentials, 401 otherwise; nothing published."""
         Ntfy.auth_checks.append({"path": self.path, "auth": self.headers.get("Authorization")})
         good = self.headers.get("Authorization") == "Bearer " + Ntfy.token
-        status, payload = (200, {"success": True}) if good else (401, {"code": 40101, "http": 401,
-                                                                      "error": "unauthorized"})
+        status, payload = ((200, {"success": True}) if good
+                           else (401, {"code": 40101, "http": 401, "error": "unauthorized"}))
         answer = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -126,14 +126,17 @@ def find_collection(collections, name):
     return same[0] if same else None
 
 
+def _by_title(entry):
+    return (entry["title"].lower(), entry["id"])
+
+
 def plan(wanted, members):
     """What changes: ``wanted`` {jellyfin id: label}, ``members`` the collection's members (Jellyfin items).
     Returns {add: [{id, title}], remove: [{id, title}], unchanged: int}, each list sorted by title then id."""
     current = dict((m["Id"], label(m)) for m in members if isinstance(m, dict) and isinstance(m.get("Id"), str))
     add = [{"id": i, "title": t} for i, t in wanted.items() if i not in current]
     remove = [{"id": i, "title": t} for i, t in current.items() if i not in wanted]
-    order = (lambda e: (e["title"].lower(), e["id"]))
-    return {"add": sorted(add, key=order), "remove": sorted(remove, key=order),
+    return {"add": sorted(add, key=_by_title), "remove": sorted(remove, key=_by_title),
             "unchanged": sum(1 for i in wanted if i in current)}
 
 
