@@ -89,7 +89,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-items:
+countdown:
   description: The tagged items with their countdown, fewest days left (then largest) first.
   returned: always
   type: list
@@ -142,7 +142,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = dict(changed=False, items=[], past_grace=[], totals={}, digest={}, state_file=p["state_file"])
+    result = dict(changed=False, countdown=[], past_grace=[], totals={}, digest={}, state_file=p["state_file"])
     if p["grace_days"] < 0:
         module.fail_json(msg="grace_days must not be negative", **result)
     for number, item in enumerate(p["items"], 1):
@@ -156,7 +156,7 @@ def main():
         module.fail_json(msg="%s; no countdown was started" % exc, **result)
     today = datetime.date.today()
     state, rows = review_grace.update(previous.get("items") or {}, p["items"], today, p["grace_days"])
-    result.update(items=rows, past_grace=[r for r in rows if r["past_grace"]], totals=review_grace.totals(rows),
+    result.update(countdown=rows, past_grace=[r for r in rows if r["past_grace"]], totals=review_grace.totals(rows),
                   digest=review_grace.digest(rows, p["collection_name"], p["keep_tag"]))
     data = {"version": 1, "items": state}
     if previous.get("version") == 1 and previous.get("items") == state:

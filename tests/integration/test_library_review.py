@@ -129,7 +129,7 @@ def test_review_tags_lists_counts_down_and_tells_the_household(review):
     assert folders["library_created"]
     grace = res.task("Count down the grace period")
     today = datetime.date.today()
-    assert [(r["title"], r["days_left"], r["first_tagged"]) for r in grace["items"]] == [
+    assert [(r["title"], r["days_left"], r["first_tagged"]) for r in grace["countdown"]] == [
         ("Night Shift Zero", 14, today.isoformat()), ("Dune", 14, today.isoformat()),
         ("Gigli", 14, today.isoformat())]
     assert grace["past_grace"] == [] and grace["totals"]["items"] == 3
@@ -175,7 +175,7 @@ def test_a_favourite_or_the_keep_tag_drops_an_item_everywhere(review):
     state["user_data"][library_corpus.BOB].pop(jellyfin_id(review, "Dune", 1984))
     write(review, "jellyfin", state)
     again = run(review)
-    dune = [r for r in again.task("Count down the grace period")["items"] if r["title"] == "Dune"][0]
+    dune = [r for r in again.task("Count down the grace period")["countdown"] if r["title"] == "Dune"][0]
     assert dune["days_left"] == 14
 
 
@@ -186,7 +186,7 @@ def test_check_mode_sends_nothing_writes_nothing_and_starts_no_countdown(review)
     assert collection["changed"] and collection["created"] and len(collection["added"]) == 3
     assert collection["diff"]["after"] == "Dune (1984)\nGigli (2003)\nNight Shift Zero (2015)\n"
     grace = res.task("Count down the grace period")
-    assert [r["days_left"] for r in grace["items"]] == [14, 14, 14]
+    assert [r["days_left"] for r in grace["countdown"]] == [14, 14, 14]
     assert res.task("Send the digest")["body"].startswith("To keep one")
     assert tagged(review) == set() and collections(review) == [] and collection_writes(review) == []
     assert grace_state(review) is None and review["ntfy"].messages == []
@@ -211,7 +211,7 @@ def test_past_the_grace_period_is_listed_never_deleted(review):
     assert res.rc == 0, res.stdout[-3000:]
     grace = res.task("Count down the grace period")
     assert [(r["title"], r["past_grace"]) for r in grace["past_grace"]] == [("Dune", True)]
-    assert dict((r["title"], r["days_left"]) for r in grace["items"]) == {"Dune": 0, "Gigli": 4, "Night Shift Zero": 4}
+    assert dict((r["title"], r["days_left"]) for r in grace["countdown"]) == {"Dune": 0, "Gigli": 4, "Night Shift Zero": 4}
     assert grace["changed"] is False   # the dates are remembered, not moved
     body = review["ntfy"].messages[-1]["message"]
     assert "Past the grace period (a person may delete these in Radarr/Sonarr):\n- Dune (1984), 60.0 GB, grace " \
