@@ -38,7 +38,7 @@ description:
     C(servarr_extras_removed_files_total), C(servarr_jellyfin_folders_sent_total); C(servarr_arr_queue_items),
     C(servarr_library_items), C(servarr_library_bytes), C(servarr_library_candidates),
     C(servarr_library_candidate_bytes) (C(arr_instance)).'
-  - The labels are never C(job) or C(instance): Prometheus sets those on every scraped series (the scrape job and
+  - The labels are never C(job) or C(instance), because Prometheus sets those on every scraped series (the scrape job and
     node_exporter's address), and would store the textfile's own as C(exported_job) and C(exported_instance).
     Development versions of 0.3.0 wrote C(job) and C(instance); a state file from then is read as it is and its
     counters go on under the new labels.

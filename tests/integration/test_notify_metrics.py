@@ -2,6 +2,7 @@
 Digest, sshd, the Radarr/Sonarr doubles) and the ntfy double (ntfy's publish API)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -35,8 +36,17 @@ def metrics_env(tmp_path, **more):
 
 
 def samples(path):
-    """{(name, frozenset(labels)): value} from the textfile, parsed by Prometheus' own text-format parser."""
+    """{(name, frozenset(labels)): value} from the textfile, parsed by Prometheus' own text-format parser; and
+    the textfile passes promtool check metrics (when promtool is there; SERVARR_REQUIRE_PROMTOOL: it must be)."""
     out = {}
+    with open(path) as handle:
+        text = handle.read()
+    tool = shutil.which("promtool")
+    assert tool or not os.environ.get("SERVARR_REQUIRE_PROMTOOL"), "promtool is missing (Debian's prometheus)"
+    if tool:
+        check = subprocess.run([tool, "check", "metrics"], input=text, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+        assert (check.returncode, check.stdout) == (0, ""), check.stdout
     with open(path) as handle:
         for family in text_string_to_metric_families(handle.read()):
             for s in family.samples:
@@ -94,6 +104,7 @@ def test_failure_names_task_message_and_what_was_done_before(lab, ntfy, tmp_path
     assert not [k for k in prom if ("seedbox", "beta") in k[1]]
     assert prom[("servarr_torrents", frozenset({("seedbox", "alpha"), ("state", "seeding")}))] >= 1
     assert ("servarr_arr_queue_items", frozenset({("arr_instance", "radarr")})) in prom
+    assert prom[("servarr_purge_unfinished_intents", frozenset({("seedbox", "alpha")}))] == 0
     report = json.load(open(str(tmp_path / "state" / "reports" / "metrics.json")))
     assert report["jobs"]["purge"]["last_outcome"] == "failure"
     assert (tmp_path / "state" / "metrics.state.json").exists()  # servarr_state_dir from the inventory

@@ -95,13 +95,20 @@ def merge(state, update):
                 bucket = state["counters"].setdefault(name, {})
                 bucket[key] = bucket.get(key, 0) + int(figures[figure])
         if module == "rtorrent_purge" and figures.get("unfinished_intents") is not None:
-            # read from the journal as the run ended, however it ended: a stopped purge is when it matters
-            state["seedboxes"].setdefault(label, {})["unfinished_intents"] = int(figures["unfinished_intents"])
+            # read from the journal as the run ended, however it ended: a stopped purge is when it matters. A
+            # failed run's 0 only updates a count already kept (a seedbox never reached gets no series).
+            count = int(figures["unfinished_intents"])
+            box = state["seedboxes"].get(label) or {}
+            if count or not rec.get("failed") or "unfinished_intents" in box:
+                state["seedboxes"].setdefault(label, {})["unfinished_intents"] = count
         if rec.get("failed"):
             continue  # what a failed task did counts; its view of the state (capacity, queues) may be partial
         if module == "seedbox_status":
             box = {"updated_timestamp_seconds": now}
             box.update(figures)
+            kept = state["seedboxes"].get(label) or {}
+            if "unfinished_intents" in kept:   # the purge's, not the status's: a status read replaces the rest
+                box["unfinished_intents"] = kept["unfinished_intents"]
             state["seedboxes"][label] = box
         elif module == "rtorrent_purge" and figures.get("used_bytes_after") is not None:
             box = state["seedboxes"].setdefault(label, {})
