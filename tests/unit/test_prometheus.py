@@ -40,7 +40,7 @@ def promtool():
 
 def run(args, text=None, cwd=None):
     proc = subprocess.run(args, input=text, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=120)
+                          universal_newlines=True, timeout=120, check=False)
     return proc.returncode, proc.stdout
 
 
