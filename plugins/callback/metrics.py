@@ -29,15 +29,21 @@ description:
     C(servarr_metrics_json_path) and C(servarr_metrics_textfile_path) of the play's first host are used.
   - 'Metrics (labels) are C(servarr_job_last_run_timestamp_seconds), C(servarr_job_last_success_timestamp_seconds),
     C(servarr_job_last_failure_timestamp_seconds), C(servarr_job_last_run_duration_seconds),
-    C(servarr_job_last_run_success) (C(job)); C(servarr_job_runs_total) (C(job), C(outcome));
+    C(servarr_job_last_run_success) (C(servarr_job)); C(servarr_job_runs_total) (C(servarr_job), C(outcome));
     C(servarr_seedbox_used_bytes), C(servarr_seedbox_free_bytes), C(servarr_seedbox_size_bytes),
-    C(servarr_seedbox_used_ratio), C(servarr_seedbox_last_update_timestamp_seconds) (C(seedbox));
-    C(servarr_torrents) (C(seedbox), C(state)); C(servarr_sync_fetched_bytes_total),
-    C(servarr_sync_fetched_items_total), C(servarr_purge_freed_bytes_total),
+    C(servarr_seedbox_used_ratio), C(servarr_seedbox_last_update_timestamp_seconds),
+    C(servarr_purge_unfinished_intents) (C(seedbox)); C(servarr_torrents) (C(seedbox), C(state));
+    C(servarr_sync_fetched_bytes_total), C(servarr_sync_fetched_items_total), C(servarr_purge_freed_bytes_total),
     C(servarr_purge_removed_torrents_total) (C(seedbox)); C(servarr_extras_removed_bytes_total),
     C(servarr_extras_removed_files_total), C(servarr_jellyfin_folders_sent_total); C(servarr_arr_queue_items),
     C(servarr_library_items), C(servarr_library_bytes), C(servarr_library_candidates),
-    C(servarr_library_candidate_bytes) (C(instance)).'
+    C(servarr_library_candidate_bytes) (C(arr_instance)).'
+  - The labels are never C(job) or C(instance), because Prometheus sets those on every scraped series (the scrape job and
+    node_exporter's address), and would store the textfile's own as C(exported_job) and C(exported_instance).
+    Development versions of 0.3.0 wrote C(job) and C(instance); a state file from then is read as it is and its
+    counters go on under the new labels.
+  - Alerting rules and a Grafana dashboard for these metrics ship in the collection's C(files/prometheus/)
+    folder.
 requirements:
   - Enable it with C(callbacks_enabled = mediaops.servarr.metrics) in C(ansible.cfg) (or E(ANSIBLE_CALLBACKS_ENABLED)).
 options:

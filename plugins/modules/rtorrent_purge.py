@@ -587,6 +587,16 @@ pending:
       name: Some.Movie.2020.1080p.BluRay.x264-GRP
       data_path: /home/seeduser/downloads/Some.Movie.2020.1080p.BluRay.x264-GRP
       size_bytes: 8123456789
+unfinished_intents:
+  description:
+    - How many removals the journal (O(journal)) holds unfinished as the run ends, however it ends (a removal
+      this run was stopped in, one it could not finish, another seedbox's). A later run finishes them; the
+      C(metrics) callback writes it as C(servarr_purge_unfinished_intents), for an alert when one stays.
+    - In check mode, those an earlier run left (nothing is written or finished).
+  returned: unless another run held the lock or the journal could not be read
+  type: int
+  version_added: 0.3.0
+  sample: 0
 locked:
   description: Another purge held O(lock_file); nothing was done.
   returned: always
@@ -613,6 +623,27 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run im
     Journal, JournalError, PurgeStopped, StopRequest, execute, measure_after, resume)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
     DEFAULT_STATE_DIR, RunLock, StateError, ensure_folder)
+
+
+class PurgeModule(AnsibleModule):
+    """Every exit, a success or a failure, also says how many removals the journal holds unfinished
+    (RV(unfinished_intents)): a run that stopped half-way is when it matters most."""
+
+    journal = None
+
+    def _with_unfinished(self, kwargs):
+        if self.journal is not None and "unfinished_intents" not in kwargs:
+            try:
+                kwargs["unfinished_intents"] = len(self.journal.pending())
+            except (JournalError, OSError, IOError):
+                pass   # the run's own message says what is wrong with the journal
+        return kwargs
+
+    def exit_json(self, **kwargs):
+        super(PurgeModule, self).exit_json(**self._with_unfinished(kwargs))
+
+    def fail_json(self, msg, **kwargs):
+        super(PurgeModule, self).fail_json(msg, **self._with_unfinished(kwargs))
 
 
 def _remover(module):
@@ -686,7 +717,7 @@ def main():
         journal=dict(type="path"),
         lock_file=dict(type="path"),
     )
-    module = AnsibleModule(
+    module = PurgeModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_if=[
@@ -719,7 +750,8 @@ def main():
         module.fail_json(msg="cannot take the lock %s: %s; nothing was removed" % (lock_path, to_native(exc)),
                          **result)
     try:
-        _run(module, Journal(journal_path), result)
+        module.journal = Journal(journal_path)
+        _run(module, module.journal, result)
     finally:
         lock.release()
 

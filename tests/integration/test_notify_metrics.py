@@ -2,6 +2,7 @@
 Digest, sshd, the Radarr/Sonarr doubles) and the ntfy double (ntfy's publish API)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -35,8 +36,17 @@ def metrics_env(tmp_path, **more):
 
 
 def samples(path):
-    """{(name, frozenset(labels)): value} from the textfile, parsed by Prometheus' own text-format parser."""
+    """{(name, frozenset(labels)): value} from the textfile, parsed by Prometheus' own text-format parser; and
+    the textfile passes promtool check metrics (when promtool is there; SERVARR_REQUIRE_PROMTOOL: it must be)."""
     out = {}
+    with open(path) as handle:
+        text = handle.read()
+    tool = shutil.which("promtool")
+    assert tool or not os.environ.get("SERVARR_REQUIRE_PROMTOOL"), "promtool is missing (Debian's prometheus)"
+    if tool:
+        check = subprocess.run([tool, "check", "metrics"], input=text, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
+        assert (check.returncode, check.stdout) == (0, ""), check.stdout
     with open(path) as handle:
         for family in text_string_to_metric_families(handle.read()):
             for s in family.samples:
@@ -89,11 +99,12 @@ def test_failure_names_task_message_and_what_was_done_before(lab, ntfy, tmp_path
     prom = samples(str(tmp_path / "textfile" / "servarr.prom"))
     assert prom[("servarr_purge_freed_bytes_total", frozenset({("seedbox", "alpha")}))] == alpha["bytes_freed"]
     assert prom[("servarr_purge_removed_torrents_total", frozenset({("seedbox", "alpha")}))] == len(alpha["removed"])
-    assert prom[("servarr_job_last_run_success", frozenset({("job", "purge")}))] == 0
+    assert prom[("servarr_job_last_run_success", frozenset({("servarr_job", "purge")}))] == 0
     assert ("servarr_seedbox_used_bytes", frozenset({("seedbox", "alpha")})) in prom
     assert not [k for k in prom if ("seedbox", "beta") in k[1]]
     assert prom[("servarr_torrents", frozenset({("seedbox", "alpha"), ("state", "seeding")}))] >= 1
-    assert ("servarr_arr_queue_items", frozenset({("instance", "radarr")})) in prom
+    assert ("servarr_arr_queue_items", frozenset({("arr_instance", "radarr")})) in prom
+    assert prom[("servarr_purge_unfinished_intents", frozenset({("seedbox", "alpha")}))] == 0
     report = json.load(open(str(tmp_path / "state" / "reports" / "metrics.json")))
     assert report["jobs"]["purge"]["last_outcome"] == "failure"
     assert (tmp_path / "state" / "metrics.state.json").exists()  # servarr_state_dir from the inventory
@@ -135,14 +146,14 @@ def test_dry_run_then_real_run_then_idle(lab, ntfy, tmp_path):
     prom = samples(prom_path)
     fetched = ("servarr_sync_fetched_bytes_total", frozenset({("seedbox", "default")}))
     assert prom[fetched] == done["bytes"] > 0
-    assert prom[("servarr_job_last_run_success", frozenset({("job", "sync")}))] == 1
+    assert prom[("servarr_job_last_run_success", frozenset({("servarr_job", "sync")}))] == 1
 
     again = run_playbook(lab, "playbooks/seedbox_sync.yml", env=env)
     assert again.rc == 0 and again.task(SYNC)["fetched"] == []
     assert len(ntfy.messages) == 2  # nothing done: no summary unless send_when_idle
     prom = samples(prom_path)
     assert prom[fetched] == done["bytes"]
-    assert prom[("servarr_job_runs_total", frozenset({("job", "sync"), ("outcome", "success")}))] == 2
+    assert prom[("servarr_job_runs_total", frozenset({("servarr_job", "sync"), ("outcome", "success")}))] == 2
     assert oct(os.stat(str(tmp_path / "state" / "metrics.state.json")).st_mode & 0o777) == "0o600"
     assert TOKEN not in everything_written(lab, tmp_path, again, ntfy)
 
@@ -170,7 +181,7 @@ def test_ntfy_trouble_never_fails_the_play_and_is_logged(lab, tmp_path, trouble)
     assert token not in res.stdout + res.stderr + log
     # the metrics were written all the same
     assert samples(str(tmp_path / "textfile" / "servarr.prom"))[
-        ("servarr_job_last_run_success", frozenset({("job", "cleanup")}))] == 1
+        ("servarr_job_last_run_success", frozenset({("servarr_job", "cleanup")}))] == 1
 
 
 def test_ntfy_send_module_shortens_and_sends_nothing_in_check_mode(ntfy, tmp_path):
@@ -242,5 +253,5 @@ def test_two_jobs_writing_at_once_lose_nothing(lab, tmp_path):
         assert proc.returncode == 0, out
     prom = samples(str(tmp_path / "textfile" / "servarr.prom"))
     for job in ("cleanup", "jellyfin"):
-        assert prom[("servarr_job_last_run_success", frozenset({("job", job)}))] == 1
+        assert prom[("servarr_job_last_run_success", frozenset({("servarr_job", job)}))] == 1
     assert set(json.load(open(str(tmp_path / "state" / "reports" / "metrics.json")))["jobs"]) == {"cleanup", "jellyfin"}

@@ -81,6 +81,7 @@ def test_the_next_run_frees_the_data_a_killed_run_left_behind(lab):
     resumed = check.task(PURGE)["resumed"]
     assert [(r["hash"], r["outcome"]) for r in resumed] == [(movie["hash"], "would finish")]
     assert os.path.exists(movie["data_path"]) and journal_lines(lab) == before, "check mode changed something"
+    assert check.task(PURGE)["unfinished_intents"] == 1   # what the killed run left (servarr_purge_unfinished_intents)
 
     real = run_playbook(lab, "playbooks/seedbox_purge.yml")
     assert real.rc == 0, real.stdout[-3000:]
@@ -93,6 +94,7 @@ def test_the_next_run_frees_the_data_a_killed_run_left_behind(lab):
     assert not os.path.exists(movie["data_path"])
     assert movie["hash"] not in [r["hash"] for r in result["removed"]]
     assert result["bytes_freed"] >= result["resumed"][0]["size_bytes"] > 0
+    assert result["unfinished_intents"] == 0
 
     again = run_playbook(lab, "playbooks/seedbox_purge.yml")
     assert again.rc == 0 and again.task(PURGE)["resumed"] == [] and again.task(PURGE)["changed"] is False
@@ -126,6 +128,7 @@ def test_a_run_told_to_stop_finishes_the_torrent_in_hand_and_starts_no_other(lab
     assert result["msg"] == ("stopped after 1 of 2 removals: SIGTERM received; stopped before the next removal, "
                              "nothing is half done")
     assert [(r["hash"], r["data_verified"]) for r in result["removed"]] == [(first["hash"], True)]
+    assert result["unfinished_intents"] == 0   # a clean stop leaves nothing half done in the journal
     assert not os.path.exists(first["data_path"]) and first["hash"] not in loaded(lab)
     assert os.path.exists(second["data_path"]) and second["hash"] in loaded(lab)
     records = [json.loads(line) for line in journal_lines(lab).splitlines()]

@@ -46,7 +46,7 @@ def test_textfile_parses_and_follows_prometheus_conventions():
     text = metrics.prometheus_text(full_state())
     families = parse(text)
     names = {f.name: f for f in families}
-    allowed_labels = {"job", "seedbox", "state", "instance", "outcome"}
+    allowed_labels = {"servarr_job", "seedbox", "state", "arr_instance", "outcome"}
     for family in families:
         assert re.match(r"^servarr_[a-z][a-z0-9_]*$", family.name)
         assert family.documentation
@@ -65,16 +65,16 @@ def test_textfile_parses_and_follows_prometheus_conventions():
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
     assert samples[("servarr_purge_freed_bytes_total", (("seedbox", 'we"ird\\box\nname'),))] == 500
     assert samples[("servarr_sync_fetched_bytes_total", (("seedbox", "box-a"),))] == 3000
-    assert samples[("servarr_job_last_success_timestamp_seconds", (("job", "sync"),))] == 112.5
-    assert samples[("servarr_job_last_run_duration_seconds", (("job", "purge"),))] == 30
-    assert samples[("servarr_job_last_run_success", (("job", "purge"),))] == 0
-    assert ("servarr_job_last_success_timestamp_seconds", (("job", "purge"),)) not in samples
+    assert samples[("servarr_job_last_success_timestamp_seconds", (("servarr_job", "sync"),))] == 112.5
+    assert samples[("servarr_job_last_run_duration_seconds", (("servarr_job", "purge"),))] == 30
+    assert samples[("servarr_job_last_run_success", (("servarr_job", "purge"),))] == 0
+    assert ("servarr_job_last_success_timestamp_seconds", (("servarr_job", "purge"),)) not in samples
     assert samples[("servarr_torrents", (("seedbox", "box-a"), ("state", "seeding")))] == 3
     assert samples[("servarr_seedbox_used_ratio", (("seedbox", "box-a"),))] == 0.1
-    assert samples[("servarr_arr_queue_items", (("instance", "sonarr"),))] == 1
-    assert samples[("servarr_library_bytes", (("instance", "radarr"),))] == 9 * 10 ** 12
+    assert samples[("servarr_arr_queue_items", (("arr_instance", "sonarr"),))] == 1
+    assert samples[("servarr_library_bytes", (("arr_instance", "radarr"),))] == 9 * 10 ** 12
     assert samples[("servarr_extras_removed_files_total", ())] == 4
-    assert samples[("servarr_job_runs_total", (("job", "purge"), ("outcome", "failure")))] == 1
+    assert samples[("servarr_job_runs_total", (("outcome", "failure"), ("servarr_job", "purge")))] == 1
 
 
 def test_one_job_never_erases_another_and_check_mode_changes_nothing():
@@ -169,3 +169,99 @@ def test_missing_folders_are_clear_errors(tmp_path):
     assert os.path.exists(str(tmp_path / "state" / "r" / "m.json"))  # the JSON report was still written
     assert metrics.write([dict(update, check_mode=True)], str(tmp_path / "other")) == []
     assert not os.path.exists(str(tmp_path / "other"))
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def test_no_label_collides_with_the_labels_prometheus_attaches_to_a_scrape():
+    """A scraped 'job' or 'instance' becomes exported_job/exported_instance under the default honor_labels: false,
+    so a rule on {job="sync"} matched nothing. Every family declares its labels and uses exactly those."""
+    for name, (kind, labels, help_text) in metrics.FAMILIES.items():
+        assert not set(labels) & {"job", "instance"}, name
+        assert not [label for label in labels if label.startswith(("__", "exported_"))], name
+        assert re.match(r"^[a-z_][a-z0-9_]*$", name) and help_text and kind in ("gauge", "counter")
+    text = metrics.prometheus_text(full_state())
+    written = {f.name: f for f in parse(text)}
+    for family in written.values():
+        declared = "%s_total" % family.name if family.type == "counter" else family.name
+        assert declared in metrics.FAMILIES, family.name
+        for sample in family.samples:
+            assert set(sample.labels) == set(metrics.FAMILIES[declared][1]), sample
+    assert not re.search(r'[{,](job|instance)="', text)
+
+
+def test_a_family_given_other_labels_than_it_declares_is_refused():
+    state = full_state()
+    state["instances"]["radarr"]["queue_items"] = 1
+    family = metrics._Family("servarr_arr_queue_items")
+    with pytest.raises(ValueError, match="takes the labels"):
+        family.add({"instance": "radarr"}, 1)
+
+
+def test_a_state_file_from_before_the_label_rename_keeps_its_counters(tmp_path):
+    """fixtures/metrics.state.v1.json is the state as the callback wrote it with the labels job and instance
+    (fixtures/servarr.v1.prom its textfile). The new code reads it as it is: the counters go on from their values
+    under the new label names, nothing resets, and the old textfile is replaced whole."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    with open(os.path.join(FIXTURES, "metrics.state.v1.json")) as handle:
+        (state_dir / metrics.STATE_NAME).write_text(handle.read())
+    textfile = tmp_path / "servarr.prom"
+    with open(os.path.join(FIXTURES, "servarr.v1.prom")) as handle:
+        old_text = handle.read()
+    textfile.write_text(old_text)
+    old = {(s.name, frozenset(s.labels.items())): s.value for f in parse(old_text) for s in f.samples}
+    assert old[("servarr_sync_fetched_bytes_total", frozenset({("seedbox", "box-a")}))] == 3100
+    assert old[("servarr_job_runs_total", frozenset({("job", "sync"), ("outcome", "success")}))] == 2
+
+    metrics.write([metrics.job_update("sync", 600, 610, False, [
+        rec("lftp_mirror", {"fetched_items": 1, "fetched_bytes": 5}, "box-a")])], str(state_dir), None, str(textfile))
+    text = textfile.read_text()
+    new = {(s.name, frozenset(s.labels.items())): s.value for f in parse(text) for s in f.samples}
+    assert not re.search(r'[{,](job|instance)="', text)
+    assert new[("servarr_sync_fetched_bytes_total", frozenset({("seedbox", "box-a")}))] == 3105
+    assert new[("servarr_sync_fetched_items_total", frozenset({("seedbox", "box-a")}))] == 4
+    assert new[("servarr_job_runs_total", frozenset({("servarr_job", "sync"), ("outcome", "success")}))] == 3
+    assert new[("servarr_job_runs_total", frozenset({("servarr_job", "purge"), ("outcome", "failure")}))] == 1
+    assert new[("servarr_purge_freed_bytes_total", frozenset({("seedbox", 'we"ird\\box\nname')}))] == 500
+    assert new[("servarr_extras_removed_files_total", frozenset())] == 4
+    assert new[("servarr_arr_queue_items", frozenset({("arr_instance", "radarr")}))] == 3
+    assert new[("servarr_library_bytes", frozenset({("arr_instance", "radarr")}))] == 9 * 10 ** 12
+    assert new[("servarr_job_last_success_timestamp_seconds", frozenset({("servarr_job", "cleanup")}))] == 301
+    # every old series is there under its new labels, with a value at least the old one (the counters only grew)
+    rename = {"job": "servarr_job", "instance": "arr_instance"}
+    for (name, labels), value in old.items():
+        key = (name, frozenset((rename.get(k, k), v) for k, v in labels))
+        assert key in new, key
+        if name.endswith("_total"):
+            assert new[key] >= value
+
+
+def test_unfinished_purge_intents_are_kept_per_seedbox_from_failed_runs_too():
+    state = metrics.merge(None, metrics.job_update("purge", 0, 1, True, [
+        rec("rtorrent_purge", {"removed_torrents": 1, "freed_bytes": 9, "unfinished_intents": 2}, "beta",
+            failed=True)]))
+    assert state["seedboxes"]["beta"] == {"unfinished_intents": 2}   # and no capacity from a failed task
+    text = metrics.prometheus_text(state)
+    samples = {(s.name, tuple(s.labels.items())): s.value for f in parse(text) for s in f.samples}
+    assert samples[("servarr_purge_unfinished_intents", (("seedbox", "beta"),))] == 2
+    state = metrics.merge(state, metrics.job_update("purge", 10, 11, False, [
+        rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 0, "used_bytes_after": 5}, "beta")]))
+    assert state["seedboxes"]["beta"]["unfinished_intents"] == 0
+    samples = {(s.name, tuple(s.labels.items())): s.value
+               for f in parse(metrics.prometheus_text(state)) for s in f.samples}
+    assert samples[("servarr_purge_unfinished_intents", (("seedbox", "beta"),))] == 0
+    # a failed run's count: kept where one is kept already; a seedbox never reached gets no series
+    state = metrics.merge(state, metrics.job_update("purge", 20, 21, True, [
+        rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 0}, "gamma", failed=True),
+        rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 3}, "beta", failed=True)]))
+    assert "gamma" not in state["seedboxes"] and state["seedboxes"]["beta"]["unfinished_intents"] == 3
+    state = metrics.merge(state, metrics.job_update("purge", 30, 31, True, [
+        rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 0}, "beta", failed=True)]))
+    assert state["seedboxes"]["beta"]["unfinished_intents"] == 0
+    # the seedbox_status read that follows the purge in its playbook replaces the capacity, not the purge's count
+    state = metrics.merge(state, metrics.job_update("purge", 40, 41, False, [
+        rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 1}, "beta"),
+        rec("seedbox_status", {"used_bytes": 1, "free_bytes": 2, "size_bytes": 3}, "beta")]))
+    assert state["seedboxes"]["beta"]["unfinished_intents"] == 1 and state["seedboxes"]["beta"]["size_bytes"] == 3

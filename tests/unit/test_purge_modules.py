@@ -128,3 +128,18 @@ def test_history_state_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path, 
     assert result.get("failed") is not True and result["imported_hashes"] == []
     warning = json.dumps(result["warnings"])
     assert "its parent" in warning and "read in full" in warning
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_every_purge_exit_counts_the_journals_unfinished_removals(tmp_path, capsys, check_mode):
+    """unfinished_intents is read from the journal as the run ends, a failed run included (rTorrent is
+    unreachable here): the metrics callback writes it as servarr_purge_unfinished_intents."""
+    result = run(rtorrent_purge, purge_args(tmp_path), capsys)
+    assert "cannot reach" in result["msg"] and result["unfinished_intents"] == 0
+    other = "89ABCDEF0123456789ABCDEF0123456789ABCDEF"
+    records = [{"hash": H, "event": "removing", "name": "a"}, {"hash": other, "event": "removing", "name": "b"},
+               {"hash": other, "event": "removed", "name": "b"}]
+    (tmp_path / "state" / "purge-journal.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = run(rtorrent_purge, purge_args(tmp_path), capsys, check_mode=check_mode)
+    assert result["failed"] is True and "cannot reach" in result["msg"]
+    assert result["unfinished_intents"] == 1

@@ -5,9 +5,10 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import 
 
 def test_extract_reads_the_documented_keys():
     purge = {"removed": [{"hash": "A"}, {"hash": "B"}], "bytes_freed": 41 * 10 ** 9, "used_bytes_after": 5,
-             "free_bytes_after": 6, "torrents_total": 9}
+             "free_bytes_after": 6, "torrents_total": 9, "unfinished_intents": 1}
     [r] = rs.extract("mediaops.servarr.rtorrent_purge", purge, label="box1")
     assert r["seedbox"] == "box1" and r["figures"]["removed_torrents"] == 2 and r["figures"]["freed_bytes"] == 41e9
+    assert r["figures"]["unfinished_intents"] == 1
     sync = {"fetched": [{"name": "a", "bytes": 1}, {"name": "b", "error": "x"}], "bytes": 1, "failed_items": ["b"],
             "not_fetched": [], "locked": False}
     [r] = rs.extract("lftp_mirror", sync)

@@ -75,7 +75,7 @@ def _figures_lftp_mirror(r):
 
 def _figures_rtorrent_purge(r):
     figures = {"removed_torrents": _count(r.get("removed")), "freed_bytes": _int(r.get("bytes_freed"))}
-    for key in ("used_bytes_after", "free_bytes_after", "torrents_total"):
+    for key in ("used_bytes_after", "free_bytes_after", "torrents_total", "unfinished_intents"):
         if r.get(key) is not None:
             figures[key] = _int(r.get(key))
     counts = r.get("removed_counts")

@@ -11,6 +11,13 @@ state (with the counters) lives in the state folder, so counters survive restart
 textfile are rendered from it. ``write`` does the whole under an ``flock`` on ``<state_dir>/.metrics.lock``:
 two jobs finishing at once both land, each file is replaced by rename (temporary file in the same folder), so a
 reader never sees half a file.
+
+Labels: ``servarr_job`` (the job), ``seedbox``, ``state`` (of torrents), ``arr_instance`` (a Radarr/Sonarr
+instance), ``outcome``. Never ``job`` or ``instance``: Prometheus attaches those to every scraped series itself
+(the scrape job and node_exporter's address), and with the default ``honor_labels: false`` a scraped ``job``
+label is stored as ``exported_job``, so a rule on ``{job="sync"}`` matched nothing. The state holds no label
+names (jobs, seedboxes, instances and counters are keyed by their values), so a state file written before the
+rename (``job``/``instance``) is read as it is and its counters go on under the new names.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +36,10 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import
 STATE_NAME = "metrics.state.json"
 LOCK_NAME = ".metrics.lock"
 DEFAULT_LABEL = "default"
+JOB_LABEL = "servarr_job"
+INSTANCE_LABEL = "arr_instance"
+# the labels Prometheus attaches to every scraped series: the textfile must not use them
+TARGET_LABELS = ("job", "instance")
 
 # counter name (without servarr_ and _total) -> (module, figure, label kind: seedbox or None)
 COUNTERS = (
@@ -83,11 +94,21 @@ def merge(state, update):
                 key = label if kind == "seedbox" else DEFAULT_LABEL
                 bucket = state["counters"].setdefault(name, {})
                 bucket[key] = bucket.get(key, 0) + int(figures[figure])
+        if module == "rtorrent_purge" and figures.get("unfinished_intents") is not None:
+            # read from the journal as the run ended, however it ended: a stopped purge is when it matters. A
+            # failed run's 0 only updates a count already kept (a seedbox never reached gets no series).
+            count = int(figures["unfinished_intents"])
+            box = state["seedboxes"].get(label) or {}
+            if count or not rec.get("failed") or "unfinished_intents" in box:
+                state["seedboxes"].setdefault(label, {})["unfinished_intents"] = count
         if rec.get("failed"):
             continue  # what a failed task did counts; its view of the state (capacity, queues) may be partial
         if module == "seedbox_status":
             box = {"updated_timestamp_seconds": now}
             box.update(figures)
+            kept = state["seedboxes"].get(label) or {}
+            if "unfinished_intents" in kept:   # the purge's, not the status's: a status read replaces the rest
+                box["unfinished_intents"] = kept["unfinished_intents"]
             state["seedboxes"][label] = box
         elif module == "rtorrent_purge" and figures.get("used_bytes_after") is not None:
             box = state["seedboxes"].setdefault(label, {})
@@ -163,13 +184,60 @@ def _number(value):
     return repr(float(value))
 
 
+# Every metric family the textfile can hold: name -> (type, labels, help). prometheus_text writes no other; the
+# shipped alerting rules and Grafana dashboard (files/prometheus/) may use only these (a unit test checks it).
+FAMILIES = dict((name, (kind, labels, help_text)) for name, kind, labels, help_text in (
+    ("servarr_job_last_run_timestamp_seconds", "gauge", (JOB_LABEL,),
+     "When the job's last run ended, Unix time."),
+    ("servarr_job_last_success_timestamp_seconds", "gauge", (JOB_LABEL,),
+     "When the job last ended without failure, Unix time."),
+    ("servarr_job_last_failure_timestamp_seconds", "gauge", (JOB_LABEL,),
+     "When the job last failed, Unix time."),
+    ("servarr_job_last_run_duration_seconds", "gauge", (JOB_LABEL,),
+     "How long the job's last run took."),
+    ("servarr_job_last_run_success", "gauge", (JOB_LABEL,),
+     "1 if the job's last run ended without failure, else 0."),
+    ("servarr_job_runs_total", "counter", (JOB_LABEL, "outcome"),
+     "Runs of the job, by outcome."),
+    ("servarr_seedbox_used_bytes", "gauge", ("seedbox",),
+     "Data of the torrents loaded in rTorrent, shared data counted once."),
+    ("servarr_seedbox_free_bytes", "gauge", ("seedbox",),
+     "Free space for downloads: the quota left, or what rTorrent reports free."),
+    ("servarr_seedbox_size_bytes", "gauge", ("seedbox",),
+     "Size of the seedbox: the quota given, else used plus free."),
+    ("servarr_seedbox_used_ratio", "gauge", ("seedbox",),
+     "Used share of the seedbox's size, 0 to 1."),
+    ("servarr_seedbox_last_update_timestamp_seconds", "gauge", ("seedbox",),
+     "When these seedbox figures were read, Unix time."),
+    ("servarr_torrents", "gauge", ("seedbox", "state"),
+     "Torrents loaded in rTorrent, by state."),
+    ("servarr_purge_unfinished_intents", "gauge", ("seedbox",),
+     "Removals the purge journal held unfinished when the purge's last run ended (a later run finishes them)."),
+    ("servarr_arr_queue_items", "gauge", (INSTANCE_LABEL,),
+     "Items in the Radarr/Sonarr instance's queue."),
+    ("servarr_library_items", "gauge", (INSTANCE_LABEL,),
+     "Movies or series in the instance's library."),
+    ("servarr_library_bytes", "gauge", (INSTANCE_LABEL,),
+     "Size on disk of the instance's library."),
+    ("servarr_library_candidates", "gauge", (INSTANCE_LABEL,),
+     "Titles the library analysis proposes for review."),
+    ("servarr_library_candidate_bytes", "gauge", (INSTANCE_LABEL,),
+     "Size of the titles proposed for review."),
+) + tuple(("servarr_%s_total" % name, "counter", ("seedbox",) if kind == "seedbox" else (), help_text)
+          for name, _source, _figure, kind, help_text in COUNTERS))
+
+
 class _Family:
-    def __init__(self, name, kind, help_text):
-        self.name, self.kind, self.help, self.samples = name, kind, help_text, []
+    def __init__(self, name):
+        self.name = name
+        self.kind, self.labels, self.help = FAMILIES[name]
+        self.samples = []
 
     def add(self, labels, value):
         if value is None:
             return
+        if tuple(sorted(labels)) != tuple(sorted(self.labels)):
+            raise ValueError("metrics: %s takes the labels %s, not %s" % (self.name, self.labels, sorted(labels)))
         self.samples.append((labels, value))
 
     def render(self):
@@ -184,65 +252,45 @@ class _Family:
 
 def prometheus_text(state):
     """The node_exporter textfile (Prometheus text format 0.0.4): base units (bytes, seconds), ``_total`` for
-    counters, ``_timestamp_seconds`` for Unix times, labels ``job``, ``seedbox``, ``state``, ``instance``,
-    ``outcome``."""
+    counters, ``_timestamp_seconds`` for Unix times, only the families of FAMILIES, labels ``servarr_job``,
+    ``seedbox``, ``state``, ``arr_instance``, ``outcome``."""
     fam = {}
 
-    def family(name, kind, help_text):
+    def family(name):
         if name not in fam:
-            fam[name] = _Family(name, kind, help_text)
+            fam[name] = _Family(name)
         return fam[name]
 
     for job, data in sorted(state.get("jobs", {}).items()):
-        labels = {"job": job}
-        family("servarr_job_last_run_timestamp_seconds", "gauge",
-               "When the job's last run ended, Unix time.").add(labels, data.get("last_run_timestamp_seconds"))
-        family("servarr_job_last_success_timestamp_seconds", "gauge",
-               "When the job last ended without failure, Unix time.").add(labels,
-                                                                          data.get("last_success_timestamp_seconds"))
-        family("servarr_job_last_failure_timestamp_seconds", "gauge",
-               "When the job last failed, Unix time.").add(labels, data.get("last_failure_timestamp_seconds"))
-        family("servarr_job_last_run_duration_seconds", "gauge",
-               "How long the job's last run took.").add(labels, data.get("last_run_duration_seconds"))
-        family("servarr_job_last_run_success", "gauge",
-               "1 if the job's last run ended without failure, else 0.").add(labels, data.get("last_run_success"))
+        labels = {JOB_LABEL: job}
+        for name, key in (("servarr_job_last_run_timestamp_seconds", "last_run_timestamp_seconds"),
+                          ("servarr_job_last_success_timestamp_seconds", "last_success_timestamp_seconds"),
+                          ("servarr_job_last_failure_timestamp_seconds", "last_failure_timestamp_seconds"),
+                          ("servarr_job_last_run_duration_seconds", "last_run_duration_seconds"),
+                          ("servarr_job_last_run_success", "last_run_success")):
+            family(name).add(labels, data.get(key))
         for outcome, count in sorted((data.get("runs") or {}).items()):
-            family("servarr_job_runs_total", "counter", "Runs of the job, by outcome.").add(
-                {"job": job, "outcome": outcome}, count)
+            family("servarr_job_runs_total").add({JOB_LABEL: job, "outcome": outcome}, count)
     for name, box in sorted(state.get("seedboxes", {}).items()):
         labels = {"seedbox": name}
-        family("servarr_seedbox_used_bytes", "gauge",
-               "Data of the torrents loaded in rTorrent, shared data counted once.").add(labels, box.get("used_bytes"))
-        family("servarr_seedbox_free_bytes", "gauge",
-               "Free space for downloads: the quota left, or what rTorrent reports free.").add(
-            labels, box.get("free_bytes"))
-        family("servarr_seedbox_size_bytes", "gauge",
-               "Size of the seedbox: the quota given, else used plus free.").add(labels, box.get("size_bytes"))
-        family("servarr_seedbox_used_ratio", "gauge",
-               "Used share of the seedbox's size, 0 to 1.").add(labels, box.get("used_ratio"))
-        family("servarr_seedbox_last_update_timestamp_seconds", "gauge",
-               "When these seedbox figures were read, Unix time.").add(labels, box.get("updated_timestamp_seconds"))
+        for metric, key in (("servarr_seedbox_used_bytes", "used_bytes"), ("servarr_seedbox_free_bytes", "free_bytes"),
+                            ("servarr_seedbox_size_bytes", "size_bytes"), ("servarr_seedbox_used_ratio", "used_ratio"),
+                            ("servarr_seedbox_last_update_timestamp_seconds", "updated_timestamp_seconds"),
+                            ("servarr_purge_unfinished_intents", "unfinished_intents")):
+            family(metric).add(labels, box.get(key))
         for torrent_state, count in sorted((box.get("torrents") or {}).items()):
             if torrent_state == "total":
                 continue
-            family("servarr_torrents", "gauge", "Torrents loaded in rTorrent, by state.").add(
-                {"seedbox": name, "state": torrent_state}, count)
+            family("servarr_torrents").add({"seedbox": name, "state": torrent_state}, count)
     for name, inst in sorted(state.get("instances", {}).items()):
-        labels = {"instance": name}
-        family("servarr_arr_queue_items", "gauge", "Items in the Radarr/Sonarr instance's queue.").add(
-            labels, inst.get("queue_items"))
-        family("servarr_library_items", "gauge", "Movies or series in the instance's library.").add(
-            labels, inst.get("library_items"))
-        family("servarr_library_bytes", "gauge", "Size on disk of the instance's library.").add(
-            labels, inst.get("library_bytes"))
-        family("servarr_library_candidates", "gauge", "Titles the library analysis proposes for review.").add(
-            labels, inst.get("candidates"))
-        family("servarr_library_candidate_bytes", "gauge", "Size of the titles proposed for review.").add(
-            labels, inst.get("candidate_bytes"))
-    for name, _source, _figure, kind, help_text in COUNTERS:
+        labels = {INSTANCE_LABEL: name}
+        for metric, key in (("servarr_arr_queue_items", "queue_items"), ("servarr_library_items", "library_items"),
+                            ("servarr_library_bytes", "library_bytes"), ("servarr_library_candidates", "candidates"),
+                            ("servarr_library_candidate_bytes", "candidate_bytes")):
+            family(metric).add(labels, inst.get(key))
+    for name, _source, _figure, kind, _help in COUNTERS:
         for label, value in sorted((state.get("counters", {}).get(name) or {}).items()):
-            family("servarr_%s_total" % name, "counter", help_text).add(
-                {"seedbox": label} if kind == "seedbox" else {}, value)
+            family("servarr_%s_total" % name).add({"seedbox": label} if kind == "seedbox" else {}, value)
     return "".join(f.render() for f in fam.values())
 
 
