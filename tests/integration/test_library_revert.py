@@ -236,3 +236,40 @@ def test_backup_off_and_conflicts_and_an_older_run(apps):
     movies = dict((m["id"], m["tags"]) for m in state(apps, "radarr")["movies"])
     assert movies[4] == [] and movies[1] == [] and movies[2] == []
     assert library_bytes(apps) == before
+
+
+RESTORE = """---
+- name: Restore
+  hosts: servarr
+  gather_facts: false
+  tasks:
+    - name: Put the state back
+      mediaops.servarr.state_backup:
+        state: restored
+        state_dir: "{{ servarr_state_dir }}"
+        backup_dir: "{{ servarr_backup_dir }}"
+"""
+
+
+def test_the_review_journal_survives_a_rebuilt_container(apps):
+    """The reduce job's journal, backed up and restored onto a fresh state folder, reverts as if nothing happened."""
+    before = library_bytes(apps)
+    csv_path = review(apps, [("radarr", 1), ("radarr", 3), ("sonarr", 2)])
+    assert reduce(apps, csv_path).rc == 0
+    backups = os.path.join(apps["dir"], "backups")
+    res = run_with_vars(apps["dir"], "playbooks/state_backup.yml", host_vars(apps, servarr_backup_dir=backups))
+    assert res.rc == 0, res.stdout[-3000:]
+    # the container is rebuilt: a fresh, empty state folder, the archive put back
+    fresh = os.path.join(apps["dir"], "rebuilt")
+    playbook = os.path.join(apps["dir"], "restore.yml")
+    with open(playbook, "w") as handle:
+        handle.write(RESTORE)
+    res = run_with_vars(apps["dir"], playbook, host_vars(apps, servarr_state_dir=fresh, servarr_backup_dir=backups))
+    assert res.rc == 0, res.stdout[-3000:]
+    # the same review again is a no-op, and the revert finds the run it must undo
+    again = reduce(apps, csv_path, servarr_state_dir=fresh)
+    assert again.rc == 0 and again.task("Tag the candidates for review")["changed"] is False
+    res = revert(apps, servarr_state_dir=fresh)
+    assert res.rc == 0, res.stdout[-3000:]
+    assert res.task("Put the tags back")["reverted"] == 3 + 10   # exclusive took the tag off films 141-150
+    assert library_bytes(apps) == before
