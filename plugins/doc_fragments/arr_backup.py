@@ -14,8 +14,8 @@ class ModuleDocFragment(object):
 options:
   backup:
     description:
-      - Before the first change in an instance, ask it for a backup of its own (C(POST /api/v3/command)
-        C({"name": "Backup"}), as System > Backup > Backup Now does), wait for the command to end
+      - Before the first change in an instance, ask it for a backup of its own (C(POST /api/v3/command) with the
+        command name C(Backup), as System > Backup > Backup Now does), wait for the command to end
         (C(GET /api/v3/command/{id})) and find the new backup in C(GET /api/v3/system/backup).
       - Only instances that will change are asked, and all of them before anything changes. A backup that fails,
         is aborted or does not end within O(backup_timeout) fails the task and nothing is changed anywhere.

@@ -176,8 +176,9 @@ instances:
       sample: 3
     backup:
       description:
-        - The backup the instance made before the change (null when none was asked: check mode, nothing to change
-          there, or O(backup=false)). C(time) is the app's own time of the zip; C(path) what C(system/backup) lists.
+        - The backup the instance made before the change; null when none was asked (in check mode, with nothing to
+          change there, or with O(backup=false)). C(time) is the app's own time of the zip, C(path) what
+          C(system/backup) lists.
       type: dict
       sample: {name: radarr_backup_v5.14.0.9383_2026.11.25_10.15.02.zip, path: /backup/manual/radarr_backup_v5.14.0.9383_2026.11.25_10.15.02.zip,
                type: manual, size: 4718592, time: "2026-11-25T10:15:02Z", command_id: 1412, seconds: 2.5, requests: 5}

@@ -265,8 +265,8 @@ def diff(work):
         def names(ids):
             return "[%s]" % ", ".join(labels.get(t, str(t)) for t in ids)
         for entry in decided["revert"]:
-            lines.append("%s: %s (id %s): tags %s -> %s\n" % (instance["name"], entry["title"], entry["id"],
-                                                               names(entry["tags"]), names(entry["to"])))
+            lines.append("%s: %s (id %s): tags %s -> %s\n"
+                         % (instance["name"], entry["title"], entry["id"], names(entry["tags"]), names(entry["to"])))
         for tag_id in decided["tags_deleted"]:
             lines.append("%s: tag %s (id %d) deleted\n" % (instance["name"], labels.get(tag_id, "?"), tag_id))
     return {"before_header": "tags", "after_header": "tags as before the run", "prepared": "".join(lines) or "no change\n"}

@@ -12,8 +12,8 @@ module: state_backup
 short_description: Back up the jobs' state folder, and put it back onto a fresh install
 version_added: 0.3.0
 description:
-  - O(state=present) writes a dated archive C(servarr-state-<UTC time>.tar.gz) of the state folder (O(state_dir):
-    every job's history digests, checkpoints, journals, caches, the review journal and the metrics counters) into
+  - O(state=present) writes a dated archive C(servarr-state-<UTC time>.tar.gz) of the state folder O(state_dir) (every
+    job's history digests, checkpoints, journals, caches, the review journal and the metrics counters) into
     O(backup_dir), through a temporary file that is fsynced and renamed, so the folder only ever holds whole
     archives (mode 0600). Then the oldest archives beyond O(keep) are removed.
   - Left out are locks (C(*.lock)), temporary files a killed write left, symlinks (never followed), anything that is

@@ -133,7 +133,7 @@ def test_backup_then_restore_into_a_fresh_folder_gives_identical_files(setup):
 
 
 def test_retention_keeps_exactly_keep(setup):
-    for _ in range(4):
+    for dummy in range(4):
         res = backup(setup, servarr_backup_keep=2)
         assert res.rc == 0, res.stdout[-3000:]
     names = archives(setup)

@@ -290,7 +290,6 @@ class Handler(BaseHTTPRequestHandler):
             self._write_log("PUT", path, body)
         return self._send(202, edited)
 
-
     # -- backups: CommandController, BackupController, BackupService, BackupFileMapper ----------------------
     def _command_post(self, state):
         body, sent = self._body()
@@ -432,8 +431,9 @@ def _advance(state_path):
                                  % state["api_key"])
                 archive.writestr("%s.db" % state["kind"], json.dumps({"tags": state.get("tags", []),
                                                                       "items": state.get("movies", state.get("series", []))}))
-                archive.writestr("INFO", "v%s\n%s\n" % (state.get("version", "5.0.0"),
-                                                         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))))
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+                info = "v%s\n%s\n" % (state.get("version", "5.0.0"), stamp)
+                archive.writestr("INFO", info)
             with open(os.path.join(folder, name), "wb") as handle:
                 handle.write(out.getvalue())
             backups = [b for b in state.setdefault("backups", []) if b["name"] != name]

@@ -182,7 +182,7 @@ def set_state(path, **changes):
 
 def wait_command(base, key, command_id, kind):
     check = validator(kind, "#/components/schemas/CommandResource")
-    for _ in range(100):
+    for dummy in range(100):
         status, body = get(base + "/api/v3/command/%d" % command_id, key)
         assert status == 200
         command = json.loads(body)
