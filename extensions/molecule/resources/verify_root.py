@@ -208,7 +208,7 @@ def installed(root, lab_json, scheduler):
         check(analysis_rw.split() == ["-/var/lib/servarr/jobs/analysis", "-/var/log/servarr", "-/var/lib/servarr/reports"],
               "analysis ReadWritePaths are its own state folder, the log and the reports: %s" % analysis_rw)
         backup_rw = unit_values(read(root, "etc/systemd/system/%sbackup.service" % PREFIX))["ReadWritePaths"][0]
-        check(backup_rw.split() == ["-/var/lib/servarr/jobs/backup", "-/var/log/servarr", "-/mnt/media/scripts/backups"],
+        check(backup_rw.split() == ["-/var/lib/servarr/jobs/backup", "-/var/log/servarr", "-%s/scripts/backups" % nas],
               "backup ReadWritePaths are its own state folder, the log and servarr_backup_dir: %s" % backup_rw)
         cleanup_rw = unit_values(read(root, "etc/systemd/system/%scleanup.service" % PREFIX))["ReadWritePaths"][0]
         check(cleanup_rw.split()[2:] == ["-%s/movies" % nas, "-%s/series" % nas],
@@ -257,7 +257,7 @@ def installed(root, lab_json, scheduler):
     check(jobs == ["analysis", "backup", "cleanup", "jellyfin", "purge", "reduce", "revert", "sync"],
           "a state folder per job: %s" % jobs)
     for rel in ["var/lib/servarr/jobs/" + job for job in jobs] + ["var/lib/servarr/reports", "var/log/servarr",
-                                                                  "mnt/media/scripts/backups"]:
+                                                                  lab["nas"].lstrip("/") + "/scripts/backups"]:
         check(mode_owner(root, rel) == (0o750, uid, gid), "%s is 0750 servarr" % rel)
     # the files 0.2 kept directly in the state folder (prepare.yml planted them) moved into their job's folder
     for rel, job in (("arr-history-oldradarr.json", "purge"), ("purge-oldbox.journal.jsonl", "purge"),
@@ -280,7 +280,7 @@ def installed(root, lab_json, scheduler):
                       ("servarr_jellyfin_checkpoint", "/var/lib/servarr/jobs/jellyfin/jellyfin.checkpoint.json"),
                       ("servarr_tag_journal_dir", "/var/lib/servarr/jobs/reduce/arr_tag-journal"),
                       ("servarr_backup_state_dir", "/var/lib/servarr"),
-                      ("servarr_backup_dir", "/mnt/media/scripts/backups")):
+                      ("servarr_backup_dir", lab["nas"] + "/scripts/backups")):
         check(re.search(r"(?m)^%s: %s$" % (key, re.escape(path)), settings) is not None,
               "%s (set directly in the state folder, as 0.2 had it, or left unset) names %s" % (key, path))
     check(re.search(r"(?m)^servarr_sftp_known_hosts: /etc/servarr/files/known_hosts$", settings) is not None
