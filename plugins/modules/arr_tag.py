@@ -23,10 +23,14 @@ description:
   - O(exclusive=true) also removes the tag from the items no longer listed, so the tag always shows the latest
     review. O(state=absent) removes the tag from the listed items, or from every item when no rows are given.
   - Never deletes, unmonitors or changes anything else. Reads every instance before changing any.
+  - Before the first change, each instance that will change makes a backup of its own (O(backup)), then the exact
+    tag set of every item that changes is written to a journal (O(journal_dir)), atomically. M(mediaops.servarr.arr_tag_revert)
+    puts the tags back from it (playbook C(mediaops.servarr.library_revert)).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
   - mediaops.servarr.arr
+  - mediaops.servarr.arr_backup
   - mediaops.servarr.attributes
   - mediaops.servarr.attributes.IDEMPOTENT
 attributes:
@@ -84,8 +88,22 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  journal_dir:
+    description:
+      - Folder of the tag journal, one file per run that changed something (C(arr_tag-<run>.json)), written
+        before the first change; created when its parent exists. Check mode and a run that changes nothing write
+        none.
+      - Under the role it is the reduce job's own state folder (C(servarr_tag_journal_dir)).
+    type: path
+    default: /var/lib/servarr/arr_tag-journal
+  journal_keep:
+    description:
+      - How many runs' journals to keep (the oldest beyond go); a run older than these cannot be reverted.
+    type: int
+    default: 30
 seealso:
   - module: mediaops.servarr.library_analyze
+  - module: mediaops.servarr.arr_tag_revert
 """
 
 EXAMPLES = r"""
@@ -153,12 +171,20 @@ instances:
       elements: dict
       sample: [{id: 5, title: Dune, reason: tmdbId is 438631 in the app, 841 in the row}]
     requests:
-      description: HTTP requests sent to the instance.
+      description: HTTP requests sent to the instance to read and tag (the backup's are in RV(instances.backup)).
       type: int
       sample: 3
+    backup:
+      description:
+        - The backup the instance made before the change; null when none was asked (in check mode, with nothing to
+          change there, or with O(backup=false)). C(time) is the app's own time of the zip, C(path) what
+          C(system/backup) lists.
+      type: dict
+      sample: {name: radarr_backup_v5.14.0.9383_2026.11.25_10.15.02.zip, path: /backup/manual/radarr_backup_v5.14.0.9383_2026.11.25_10.15.02.zip,
+               type: manual, size: 4718592, time: "2026-11-25T10:15:02Z", command_id: 1412, seconds: 2.5, requests: 5}
   sample:
     radarr: {tag_id: 7, tag_created: false, add: [{id: 12, title: Dune}], remove: [], unchanged: [], kept: [],
-             missing: [], mismatch: [], requests: 3}
+             missing: [], mismatch: [], requests: 3, backup: null}
 tagged:
   description:
     - Every item that carries the tag after the run (in check mode, after a real run), all instances - what
@@ -179,12 +205,34 @@ removed:
   returned: always
   type: int
   sample: 0
+run:
+  description: Id of this run in the journal (give it to M(mediaops.servarr.arr_tag_revert) as O(mediaops.servarr.arr_tag_revert#module:run));
+    null when nothing was changed.
+  returned: always
+  type: str
+  sample: 20261125T101500123456Z
+journal:
+  description: The journal file of this run, null when nothing was changed.
+  returned: always
+  type: str
+  sample: /var/lib/servarr/jobs/reduce/arr_tag-journal/arr_tag-20261125T101500123456Z.json
+journals_removed:
+  description: Runs whose journals went because more than O(journal_keep) are kept.
+  returned: when something was changed
+  type: list
+  elements: str
+  sample: [20260901T030000000000Z]
 """
+
+import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.common import arr_client, arr_instances_spec
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import tag_journal
+from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import DEFAULT_STATE_DIR, StateError, ensure_folder
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.tag_plan import (
     TagPlanError, check_label, missing_keep_tag, normalise, plan, read_csv, select, tagged_after)
 
@@ -199,11 +247,15 @@ def main():
         keep_tag=dict(type="str", default="keep"),
         exclusive=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        backup=dict(type="bool", default=True),
+        backup_timeout=dict(type="int", default=600),
+        journal_dir=dict(type="path", default=os.path.join(DEFAULT_STATE_DIR, "arr_tag-journal")),
+        journal_keep=dict(type="int", default=30),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("rows", "csv")])
     p = module.params
-    result = dict(changed=False, instances={}, added=0, removed=0, tagged=[])
+    result = dict(changed=False, instances={}, added=0, removed=0, tagged=[], run=None, journal=None)
     given = p["rows"] is not None or p["csv"] is not None
     try:
         p["tag"] = check_label(p["tag"])
@@ -212,6 +264,8 @@ def main():
             raise TagPlanError("tag and keep_tag must differ")
         if p["state"] == "present" and not given:
             raise TagPlanError("state=present needs rows or csv")
+        if p["backup_timeout"] < 1 or p["journal_keep"] < 1:
+            raise TagPlanError("backup_timeout and journal_keep must be at least 1")
         rows = normalise(read_csv(p["csv"]), p["csv"]) if p["csv"] else normalise(p["rows"] or [])
     except TagPlanError as exc:
         module.fail_json(msg=str(exc), **result)
@@ -238,16 +292,20 @@ def main():
             decided["tags"] = tags
             decided["tagged"] = tagged_after(records, decided, decided["tag_id"], instance["name"],
                                              instance["type"])
+            decided["records"] = records
             decided["tag_created"] = bool(decided["add"]) and decided["tag_id"] is None
             decided["requests"] = client.http.request_count
+            decided["backup"] = None
             work.append((instance, decided))
     except ServiceError as exc:
         module.fail_json(msg="%s; nothing was tagged" % exc, **result)
     missing = missing_keep_tag(p["keep_tag"], dict((instance["name"], decided["tags"]) for instance, decided in work))
     if missing:
         module.fail_json(msg=missing, **result)
-    for _instance, decided in work:
+    records = {}
+    for instance, decided in work:
         decided.pop("tags")
+        records[instance["name"]] = decided.pop("records")
 
     for instance, decided in work:
         result["tagged"].extend(decided.pop("tagged"))
@@ -260,24 +318,87 @@ def main():
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
 
-    for instance, decided in work:
-        if not decided["add"] and not decided["remove"]:
-            continue
+    changing = [(instance, decided) for instance, decided in work if decided["add"] or decided["remove"]]
+    try:
+        ensure_folder(p["journal_dir"])
+    except StateError as exc:
+        module.fail_json(msg="%s; nothing was tagged" % exc, **result)
+    # before anything changes, each instance that will change makes a backup of its own (fail closed)
+    if p["backup"]:
+        for instance, decided in changing:
+            client = arr_client(instance)
+            try:
+                decided["backup"] = client.backup(timeout=p["backup_timeout"])
+            except ServiceError as exc:
+                module.fail_json(msg="%s; no backup, so nothing was tagged (see System > Backup in %s, or set "
+                                 "backup: false to tag without one)" % (exc, instance["name"]), **result)
+            finally:
+                if decided["backup"] is not None:
+                    decided["backup"]["requests"] = client.http.request_count
+                client.close()
+
+    # the exact tag sets of every item that changes, written before the first change
+    journal = {"version": tag_journal.VERSION, "run": tag_journal.new_run_id(), "tag": p["tag"], "state": "planned",
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "instances": {}}
+    for instance, decided in changing:
+        journal["instances"][instance["name"]] = {
+            "type": instance["type"], "tag_id": decided["tag_id"], "tag_created": False, "backup": decided["backup"],
+            "items": journal_items(records[instance["name"]], decided)}
+    result["run"] = journal["run"]
+    result["journal"] = tag_journal.path_of(p["journal_dir"], journal["run"])
+    try:
+        tag_journal.save(p["journal_dir"], journal)
+    except (OSError, StateError) as exc:
+        module.fail_json(msg="cannot write the tag journal %s: %s; nothing was tagged" % (result["journal"], exc),
+                         **result)
+
+    for instance, decided in changing:
         client = arr_client(instance)
+        entry = journal["instances"][instance["name"]]
         try:
             if decided["add"] and decided["tag_id"] is None:
                 decided["tag_id"] = client.create_tag(p["tag"])
+                entry.update(tag_id=decided["tag_id"], tag_created=True,
+                             items=journal_items(records[instance["name"]], decided))
+                tag_journal.save(p["journal_dir"], journal)
             if decided["add"]:
                 client.edit_tags([e["id"] for e in decided["add"]], decided["tag_id"], "add")
             if decided["remove"]:
                 client.edit_tags([e["id"] for e in decided["remove"]], decided["tag_id"], "remove")
-        except ServiceError as exc:
-            module.fail_json(msg="%s; instances before %s were tagged, the next run finishes the rest"
-                             % (exc, instance["name"]), **result)
+        except (ServiceError, OSError, StateError) as exc:
+            journal["state"] = "failed"
+            try:
+                tag_journal.save(p["journal_dir"], journal)
+            except (OSError, StateError):
+                pass
+            module.fail_json(msg="%s; instances before %s were tagged, the next run finishes the rest (arr_tag_revert "
+                             "run %s puts back what was done)" % (exc, instance["name"], journal["run"]), **result)
         finally:
             decided["requests"] += client.http.request_count
             client.close()
+    journal["state"] = "done"
+    try:
+        tag_journal.save(p["journal_dir"], journal)
+        result["journals_removed"] = tag_journal.prune(p["journal_dir"], p["journal_keep"])
+    except (OSError, StateError) as exc:
+        module.warn("the tags were changed but the journal %s could not be finished: %s" % (result["journal"], exc))
     module.exit_json(**result)
+
+
+def journal_items(records, decided):
+    """``{id: {title, before, after}}`` of the items that change; ``after`` is ``before`` while the tag does not
+    exist yet (nothing can have changed)."""
+    by_id = dict((r.get("id"), r) for r in records)
+    items = {}
+    for action in ("add", "remove"):
+        for found in decided[action]:
+            record = by_id[found["id"]]
+            if decided["tag_id"] is None:
+                entry = tag_journal.item_entry(record, None, "remove")
+            else:
+                entry = tag_journal.item_entry(record, decided["tag_id"], action)
+            items[str(found["id"])] = entry
+    return items
 
 
 def diff(work, tag):

@@ -11,15 +11,25 @@ change records or inject faults (``faults``) while it runs:
 
 Sonarr answers ``GET /api/v3/qualityprofile`` with ``quality_profiles`` from the state, or with its six default
 profiles (ids 1-6: Any, SD, HD-720p, HD-1080p, Ultra-HD, HD - 720p/1080p) as a new Sonarr creates them.
+Backups follow Radarr's/Sonarr's CommandController, BackupController and BackupService: ``POST /api/v3/command``
+``{"name": "Backup"}`` answers 201 with the queued command, which starts at once and ends after
+``faults.backup_seconds`` (0.2 s): completed, with a ``<app>_backup_v<version>_<local time>.zip`` in
+``<state>.backups/manual/`` that ``GET /api/v3/system/backup`` lists (newest first, the id a hash of type and name);
+or failed as the app fails it (``faults.backup_fail``: the exception's text; message "Failed", result unknown);
+``faults.backup_hang`` keeps it started. The zip is served at its ``path`` behind the UI's authentication, not the
+API key (``authentication_required``: ``enabled`` sends the login redirect, ``disabledForLocalAddresses`` serves it).
 
 Run: ``python3 arr_double.py STATE_FILE PORT``.
 """
+import hashlib
+import io
 import json
 import os
 import re
 import sys
 import threading
 import time
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -93,6 +103,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(faults["delay_ms"] / 1000.0)
         if parts.path == "/ping":
             return self._send(200, {"status": "OK"})
+        if parts.path.startswith("/backup/"):
+            return self._backup_file(state, parts.path)
         if not self._authorised(state, query):
             return self._send(401)
         self.server.counts[parts.path] = self.server.counts.get(parts.path, 0) + 1
@@ -153,6 +165,17 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, [])
             profiles = state.get("quality_profiles")
             return self._send(200, profiles if profiles is not None else default_quality_profiles())
+        if parts.path == "/api/v3/system/backup":
+            return self._send(200, self._backups(_advance(self.server.state_path)))
+        if parts.path == "/api/v3/command":
+            return self._send(200, [command_resource(c, state["kind"]) for c in _advance(self.server.state_path)
+                                    .get("commands", [])])
+        match = re.match(r"^/api/v3/command/(\d+)$", parts.path)
+        if match:
+            for command in _advance(self.server.state_path).get("commands", []):
+                if command["id"] == int(match.group(1)):
+                    return self._send(200, command_resource(command, state["kind"]))
+            return self._send(404)
         return self._send(404)
 
     def do_POST(self):
@@ -161,6 +184,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(401)
         if urlsplit(self.path).path == "/api/v3/tag":
             return self._tag_post(state)
+        if urlsplit(self.path).path == "/api/v3/command":
+            return self._command_post(state)
+        return self._send(404)
+
+    def do_DELETE(self):
+        state = load_state(self.server.state_path)
+        if not self._authorised(state, parse_qs(urlsplit(self.path).query)):
+            return self._send(401)
+        match = re.match(r"^/api/v3/tag/(\d+)$", urlsplit(self.path).path)
+        if match:
+            return self._tag_delete(int(match.group(1)))
         return self._send(404)
 
     def do_PUT(self):
@@ -265,6 +299,158 @@ class Handler(BaseHTTPRequestHandler):
             _save(self.server.state_path, state)
             self._write_log("PUT", path, body)
         return self._send(202, edited)
+
+    # -- backups: CommandController, BackupController, BackupService, BackupFileMapper ----------------------
+    def _command_post(self, state):
+        body, sent = self._body()
+        if sent is not None or body is None:
+            return sent
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            # PostValidator.RuleFor(c => c.Name).NotBlank()
+            return self._send(400, [{"propertyName": "Name", "errorMessage": "'Name' must not be empty.",
+                                     "severity": "error", "errorCode": "NotEmptyValidator"}])
+        if name.strip().lower() != "backup":
+            # KnownTypes...Single(...) finds no such command: the app answers 500
+            return self._send(500, {"message": "Sequence contains no matching element",
+                                    "description": "System.InvalidOperationException: Sequence contains no matching "
+                                                   "element"})
+        faults = state.get("faults") or {}
+        now = time.time()
+        with _lock:
+            state = _reload(self.server.state_path)
+            commands = state.setdefault("commands", [])
+            command = {"id": max([c["id"] for c in commands] + [0]) + 1, "name": "Backup", "queued": iso(now),
+                       "started": iso(now), "status": "started", "result": "unknown", "message": "Starting Backup",
+                       "due": None if faults.get("backup_hang") else now + float(faults.get("backup_seconds", 0.2)),
+                       "fail": faults.get("backup_fail"), "userAgent": self.headers.get("User-Agent")}
+            commands.append(command)
+            _save(self.server.state_path, state)
+            self._write_log("POST", "/api/v3/command", body)
+        # Created(id): 201 with the command as the queue has it now
+        answer = command_resource(dict(command, status="queued", started=None), state["kind"])
+        return self._send(201, answer)
+
+    def _backups(self, state):
+        listed = []
+        for entry in state.get("backups", []):
+            listed.append({"id": backup_id(entry["type"], entry["name"]), "name": entry["name"],
+                           "path": "/backup/%s/%s" % (entry["type"], entry["name"]), "type": entry["type"],
+                           "size": entry["size"], "time": entry["time"]})
+        return sorted(listed, key=lambda b: b["time"], reverse=True)
+
+    def _backup_file(self, state, path):
+        # StaticResourceController [Authorize(Policy="UI")]: the UI's authentication, never the API key
+        name = path.rsplit("/", 1)[-1]
+        if not re.search(r"(nzbdrone|%s)_backup_v?[._0-9]+\.zip" % state["kind"], path, re.I):
+            return self._send(404)
+        if state.get("authentication_required", "enabled") != "disabledForLocalAddresses":
+            self.send_response(302)
+            self.send_header("Location", "/login?returnUrl=" + path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        entry = next((b for b in state.get("backups", []) if path == "/backup/%s/%s" % (b["type"], b["name"])), None)
+        if entry is None:
+            return self._send(404)
+        with open(os.path.join(backup_folder(self.server.state_path), entry["type"], name), "rb") as handle:
+            data = handle.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return None
+
+    def _tag_delete(self, tag_id):
+        # TagService.Delete: a tag still in use is a 409 ModelConflictException; an unknown id a 404
+        with _lock:
+            state = _reload(self.server.state_path)
+            tag = next((t for t in state.get("tags", []) if t["id"] == tag_id), None)
+            if tag is None:
+                return self._send(404)
+            records = state.get("movies" if state["kind"] == "radarr" else "series", [])
+            if any(tag_id in (r.get("tags") or []) for r in records):
+                return self._send(409, {"message": "'%s' cannot be deleted since it's still in use" % tag["label"]})
+            state["tags"] = [t for t in state["tags"] if t["id"] != tag_id]
+            _save(self.server.state_path, state)
+            self._write_log("DELETE", "/api/v3/tag/%d" % tag_id, None)
+        return self._send(200)
+
+
+def iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%03dZ" % int((epoch % 1) * 1000)
+
+
+def backup_id(kind, name):
+    """HashConverter.GetHashInt31("backup-{type}-{name}"): the first four bytes of the SHA-1, little-endian."""
+    digest = hashlib.sha1(("backup-%s-%s" % (kind, name)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7fffffff
+
+
+def backup_folder(state_path):
+    return state_path + ".backups"
+
+
+def command_resource(command, kind):
+    """CommandResource as CommandResourceMapper.ToResource writes it (null fields left out)."""
+    body = {"sendUpdatesToClient": True, "updateScheduledTask": False, "requiresDiskAccess": False,
+            "isExclusive": False, "isLongRunning": False, "name": "Backup", "trigger": "manual",
+            "suppressMessages": False}
+    if kind == "radarr":
+        body["isTypeExclusive"] = False
+    if command.get("userAgent"):
+        body["clientUserAgent"] = command["userAgent"]
+    found = {"id": command["id"], "name": "Backup", "commandName": "Backup", "message": command.get("message"),
+             "body": body, "priority": "normal", "status": command["status"], "result": command["result"],
+             "queued": command["queued"], "started": command.get("started"), "ended": command.get("ended"),
+             "duration": command.get("duration"), "exception": command.get("exception"), "trigger": "manual",
+             "stateChangeTime": command.get("started") or command.get("ended"), "sendUpdatesToClient": True,
+             "updateScheduledTask": False}
+    return dict((k, v) for k, v in found.items() if v is not None)
+
+
+def _advance(state_path):
+    """Ends the Backup commands that are due: BackupService.Backup writes the zip (config.xml, the database, INFO)
+    into the manual folder, or the command fails as CommandExecutor fails it."""
+    now = time.time()
+    with _lock:
+        state = _reload(state_path)
+        due = [c for c in state.get("commands", []) if c["status"] == "started" and c.get("due") is not None
+               and c["due"] <= now]
+        if not due:
+            return state
+        for command in due:
+            command["ended"] = iso(now)
+            seconds = now - (command["due"] - 0.2)
+            command["duration"] = "00:00:%010.7f" % max(0.0, min(seconds, 59.0))
+            if command.get("fail"):
+                command.update(status="failed", message="Failed",
+                               exception="%s\n   at NzbDrone.Core.Backup.BackupService.Backup(BackupType backupType)"
+                                         % command["fail"])
+                continue
+            command.update(status="completed", result="successful", message="Backup zip created")
+            name = "%s_backup_v%s_%s.zip" % (state["kind"], state.get("version", "5.0.0"),
+                                             time.strftime("%Y.%m.%d_%H.%M.%S", time.localtime(now)))
+            folder = os.path.join(backup_folder(state_path), "manual")
+            os.makedirs(folder, exist_ok=True)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as archive:
+                archive.writestr("config.xml", "<Config>\n  <Port>7878</Port>\n  <ApiKey>%s</ApiKey>\n"
+                                               "  <AuthenticationMethod>Forms</AuthenticationMethod>\n</Config>\n"
+                                 % state["api_key"])
+                archive.writestr("%s.db" % state["kind"], json.dumps({"tags": state.get("tags", []),
+                                                                      "items": state.get("movies", state.get("series", []))}))
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+                info = "v%s\n%s\n" % (state.get("version", "5.0.0"), stamp)
+                archive.writestr("INFO", info)
+            with open(os.path.join(folder, name), "wb") as handle:
+                handle.write(out.getvalue())
+            backups = [b for b in state.setdefault("backups", []) if b["name"] != name]
+            backups.append({"name": name, "type": "manual", "size": len(out.getvalue()), "time": iso(now)[:19] + "Z"})
+            state["backups"] = backups
+        _save(state_path, state)
+        return state
 
 
 LIBRARY_GET = ("/api/v3/movie", "/api/v3/series")

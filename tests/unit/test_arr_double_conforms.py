@@ -153,3 +153,112 @@ def test_preflight_settings_conform(double):
     validator(kind, "#/components/schemas/DownloadClientConfigResource").validate(config)
     assert config["enableCompletedDownloadHandling"] is True
     assert get(base + "/api/v3/rootfolder", "wrong")[0] == 401
+
+
+def send(method, url, key, payload=None):
+    data = None if payload is None else json.dumps(payload).encode()
+    headers = {"X-Api-Key": key}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def set_state(path, **changes):
+    data = json.loads(path.read_text())
+    data.update(changes)
+    time.sleep(0.01)
+    path.write_text(json.dumps(data))
+
+
+def wait_command(base, key, command_id, kind):
+    check = validator(kind, "#/components/schemas/CommandResource")
+    for dummy in range(100):
+        status, body = get(base + "/api/v3/command/%d" % command_id, key)
+        assert status == 200
+        command = json.loads(body)
+        check.validate(command)
+        if command["status"] not in ("queued", "started"):
+            return command
+        time.sleep(0.05)
+    raise AssertionError("the command never ended")
+
+
+def test_backup_command_conforms_and_lists_the_new_backup(double):
+    kind, base, state, path = double
+    key = state["api_key"]
+    assert json.loads(get(base + "/api/v3/system/backup", key)[1]) == []
+    status, body = send("POST", base + "/api/v3/command", key, {"name": "backup"})
+    assert status == 201   # Created(id), with the command as queued
+    queued = json.loads(body)
+    validator(kind, "#/components/schemas/CommandResource").validate(queued)
+    assert queued["status"] == "queued" and queued["name"] == "Backup" and queued["trigger"] == "manual"
+    assert ("isTypeExclusive" in queued["body"]) == (kind == "radarr")   # Sonarr's Command has no such field
+    done = wait_command(base, key, queued["id"], kind)
+    assert done["status"] == "completed" and done["result"] == "successful" and "exception" not in done
+    assert done["ended"] >= done["started"]
+    status, body = get(base + "/api/v3/system/backup", key)
+    assert status == 200
+    [backup] = json.loads(body)
+    validator(kind, "#/components/schemas/BackupResource").validate(backup)
+    assert backup["type"] == "manual" and backup["name"].startswith("%s_backup_v" % kind)
+    assert backup["path"] == "/backup/manual/" + backup["name"]
+    # BackupController.GetBackupId: HashConverter.GetHashInt31 of "backup-manual-<name>"
+    digest = hashlib.sha1(("backup-manual-" + backup["name"]).encode()).digest()
+    assert backup["id"] == int.from_bytes(digest[:4], "little") & 0x7fffffff
+    # the zip is behind the UI's authentication: the API key alone gets the login redirect
+    opener = urllib.request.build_opener(NoRedirect)
+    req = urllib.request.Request(base + backup["path"], headers={"X-Api-Key": key})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        opener.open(req)
+    assert err.value.code == 302 and err.value.headers["Location"].startswith("/login")
+    set_state(path, authentication_required="disabledForLocalAddresses")
+    status, body = get(base + backup["path"], key)
+    assert status == 200 and body[:4] == b"PK\x03\x04" and len(body) == backup["size"]
+    status, body = get(base + "/api/v3/command", key)
+    assert status == 200 and [c["id"] for c in json.loads(body)] == [queued["id"]]
+
+
+def test_failing_backup_fails_the_command_and_lists_nothing(double):
+    kind, base, state, path = double
+    key = state["api_key"]
+    set_state(path, faults={"backup_fail": "System.UnauthorizedAccessException: Backup folder "
+                                           "/config/Backups/manual is not writable"})
+    status, body = send("POST", base + "/api/v3/command", key, {"name": "Backup"})
+    assert status == 201
+    failed = wait_command(base, key, json.loads(body)["id"], kind)
+    assert failed["status"] == "failed" and failed["message"] == "Failed" and failed["result"] == "unknown"
+    assert failed["exception"].startswith("System.UnauthorizedAccessException: Backup folder")
+    assert json.loads(get(base + "/api/v3/system/backup", key)[1]) == []
+
+
+def test_command_refusals_and_unknown_ids(double):
+    kind, base, state, dummy = double
+    key = state["api_key"]
+    assert send("POST", base + "/api/v3/command", key, {"name": ""})[0] == 400
+    assert send("POST", base + "/api/v3/command", key, {"name": "NoSuchThing"})[0] == 500
+    assert get(base + "/api/v3/command/999", key)[0] == 404
+    assert send("POST", base + "/api/v3/command", "wrong", {"name": "Backup"}) == (401, b"")
+    assert get(base + "/api/v3/system/backup", "wrong") == (401, b"")
+
+
+def test_tag_delete_refuses_a_tag_in_use(double):
+    kind, base, state, path = double
+    key = state["api_key"]
+    records = "movies" if kind == "radarr" else "series"
+    set_state(path, tags=[{"id": 1, "label": "used"}, {"id": 2, "label": "free"}],
+              **{records: [{"id": 1, "title": "A", "tags": [1]}]})
+    status, body = send("DELETE", base + "/api/v3/tag/1", key)
+    assert status == 409 and "still in use" in json.loads(body)["message"]
+    assert send("DELETE", base + "/api/v3/tag/2", key) == (200, b"")
+    assert send("DELETE", base + "/api/v3/tag/2", key)[0] == 404
+    assert [t["label"] for t in json.loads(get(base + "/api/v3/tag", key)[1])] == ["used"]

@@ -27,9 +27,11 @@ import time
 
 EXCLUDE = ("srv/lab", "root/.ansible", "tmp", "proc", "dev", "sys", "run")
 PREFIX = "servarr-"
-JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "review", "reduce", "preflight")
+JOBS = ("sync", "purge", "cleanup", "jellyfin", "orphans", "analysis", "review", "reduce", "preflight", "revert",
+        "backup")
 SCHEDULED = {"sync": ("*-*-* *:00/30:00", "*/30 * * * *"), "purge": ("*-*-* 03:00:00", "0 3 * * *"),
-             "cleanup": ("Sun *-*-* 02:00:00", "0 2 * * 0"), "jellyfin": ("*-*-* *:00/10:00", "*/10 * * * *")}
+             "cleanup": ("Sun *-*-* 02:00:00", "0 2 * * 0"), "jellyfin": ("*-*-* *:00/10:00", "*/10 * * * *"),
+             "backup": ("*-*-* 04:30:00", "30 4 * * *")}
 ROLE_PATHS = ("etc/servarr", "opt/mediaops-servarr", "usr/local/lib/mediaops-servarr",
               "etc/logrotate.d/mediaops-servarr", "etc/cron.d/mediaops-servarr")
 FAILURES = []
@@ -221,6 +223,9 @@ def installed(root, lab_json, scheduler):
         analysis_rw = unit_values(read(root, "etc/systemd/system/%sanalysis.service" % PREFIX))["ReadWritePaths"][0]
         check(analysis_rw.split() == ["-/var/lib/servarr/jobs/analysis", "-/var/log/servarr", "-/var/lib/servarr/reports"],
               "analysis ReadWritePaths are its own state folder, the log and the reports: %s" % analysis_rw)
+        backup_rw = unit_values(read(root, "etc/systemd/system/%sbackup.service" % PREFIX))["ReadWritePaths"][0]
+        check(backup_rw.split() == ["-/var/lib/servarr/jobs/backup", "-/var/log/servarr", "-%s/scripts/backups" % nas],
+              "backup ReadWritePaths are its own state folder, the log and servarr_backup_dir: %s" % backup_rw)
         cleanup_rw = unit_values(read(root, "etc/systemd/system/%scleanup.service" % PREFIX))["ReadWritePaths"][0]
         check(cleanup_rw.split()[2:] == ["-%s/movies" % nas, "-%s/series" % nas],
               "cleanup ReadWritePaths add the library roots: %s" % cleanup_rw)
@@ -266,7 +271,8 @@ def installed(root, lab_json, scheduler):
         check(mode_owner(root, rel) == (0o750, 0, gid), "%s is 0750 root:servarr (no job writes there)" % rel)
     jobs = sorted(os.listdir(os.path.join(root, "var/lib/servarr/jobs")))
     check(jobs == sorted(JOBS), "a state folder per job: %s" % jobs)
-    for rel in ["var/lib/servarr/jobs/" + job for job in jobs] + ["var/lib/servarr/reports", "var/log/servarr"]:
+    for rel in ["var/lib/servarr/jobs/" + job for job in jobs] + ["var/lib/servarr/reports", "var/log/servarr",
+                                                                  lab["nas"].lstrip("/") + "/scripts/backups"]:
         check(mode_owner(root, rel) == (0o750, uid, gid), "%s is 0750 servarr" % rel)
     # the files 0.2 kept directly in the state folder (prepare.yml planted them) moved into their job's folder
     for rel, job in (("arr-history-oldradarr.json", "purge"), ("purge-oldbox.journal.jsonl", "purge"),
@@ -286,9 +292,12 @@ def installed(root, lab_json, scheduler):
     settings = read(root, "etc/servarr/inventory/group_vars/servarr/main.yml")
     for key, path in (("servarr_sync_state_file", "/var/lib/servarr/jobs/sync/lftp_mirror.json"),
                       ("servarr_purge_journal", "/var/lib/servarr/jobs/purge/purge-journal.jsonl"),
-                      ("servarr_jellyfin_checkpoint", "/var/lib/servarr/jobs/jellyfin/jellyfin.checkpoint.json")):
+                      ("servarr_jellyfin_checkpoint", "/var/lib/servarr/jobs/jellyfin/jellyfin.checkpoint.json"),
+                      ("servarr_tag_journal_dir", "/var/lib/servarr/jobs/reduce/arr_tag-journal"),
+                      ("servarr_backup_state_dir", "/var/lib/servarr"),
+                      ("servarr_backup_dir", lab["nas"] + "/scripts/backups")):
         check(re.search(r"(?m)^%s: %s$" % (key, re.escape(path)), settings) is not None,
-              "%s set directly in the state folder (as 0.2 had it) now names %s" % (key, path))
+              "%s (set directly in the state folder, as 0.2 had it, or left unset) names %s" % (key, path))
     check(re.search(r"(?m)^servarr_sftp_known_hosts: /etc/servarr/files/known_hosts$", settings) is not None
           and mode_owner(root, "etc/servarr/files/known_hosts") == (0o640, 0, gid)
           and read(root, "etc/servarr/files/known_hosts").strip() != "",

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 import os
+import time
 from xml.etree import ElementTree
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
@@ -194,3 +195,107 @@ class ArrClient:
             path, payload = "/api/v3/series/editor", {"seriesIds": sorted(ids)}
         payload.update(tags=[tag_id], applyTags=apply_tags)
         self._send_json("PUT", path, payload)
+
+    def delete_tag(self, tag_id):
+        """``DELETE /api/v3/tag/{id}``. Returns None when deleted, or the app's reason when it keeps the tag
+        (HTTP 409: TagService refuses a tag still in use by an item, an indexer, a download client...)."""
+        resp = self.http.request("DELETE", "/api/v3/tag/%d" % tag_id, idempotent=False)
+        if resp.status == 401:
+            raise ArrError("wrong API key for %s (HTTP 401 from %s)" % (self.name, self.http.describe()), 401)
+        if resp.status == 409:
+            try:
+                detail = json.loads(resp.body.decode("utf-8")).get("message")
+            except (ValueError, AttributeError):
+                detail = None
+            return detail or "the tag is still in use"
+        if resp.status not in (200, 204):
+            raise ArrError("%s: DELETE /api/v3/tag/%d answered HTTP %s %s" % (self.name, tag_id, resp.status,
+                                                                              resp.reason), resp.status)
+        return None
+
+    def replace_tags(self, ids, tag_ids):
+        """One bulk editor request that sets the tags of every listed item to exactly ``tag_ids``."""
+        if self.kind == "radarr":
+            path, payload = "/api/v3/movie/editor", {"movieIds": sorted(ids)}
+        else:
+            path, payload = "/api/v3/series/editor", {"seriesIds": sorted(ids)}
+        payload.update(tags=sorted(tag_ids), applyTags="replace")
+        self._send_json("PUT", path, payload)
+
+    # -- the apps' own backups (CommandController, BackupController) -----------------------------------------
+    def backups(self):
+        """``GET /api/v3/system/backup``: the backups the app lists (BackupResource), newest first."""
+        found = []
+        for entry in self._list("/api/v3/system/backup"):
+            if isinstance(entry.get("name"), str) and isinstance(entry.get("path"), str):
+                found.append(entry)
+        return found
+
+    def start_command(self, name):
+        """``POST /api/v3/command`` ``{"name": name}``: the app answers 201 with the queued CommandResource."""
+        command = self._send_json("POST", "/api/v3/command", {"name": name}, accepted=(200, 201))
+        if not isinstance(command, dict) or not isinstance(command.get("id"), int):
+            raise ArrError("%s: POST /api/v3/command did not answer the queued command" % self.name)
+        return command
+
+    def command(self, command_id):
+        data = self.get("/api/v3/command/%d" % command_id)
+        if not isinstance(data, dict) or data.get("id") != command_id:
+            raise ArrError("%s: GET /api/v3/command/%d did not answer that command" % (self.name, command_id))
+        return data
+
+    def backup(self, timeout=600, interval=1.0, sleep=None, clock=None):
+        """Ask the app for a backup of its own (the Backup command, as System > Backup > Backup Now does) and
+        wait for it: the backup the app lists afterwards that it did not list before. Returns
+        ``{name, path, type, size, time, command_id, seconds}``; a command that fails, is aborted, or does not
+        end within ``timeout`` seconds, or a completed command with no new backup listed, raises."""
+        sleep = sleep or time.sleep
+        clock = clock or time.monotonic
+        before = set((b.get("name"), b.get("time"), b.get("size")) for b in self.backups())
+        started = clock()
+        command = self.start_command("Backup")
+        wait = interval
+        while command.get("status") not in ("completed", "failed", "aborted", "cancelled", "orphaned"):
+            if clock() - started > timeout:
+                raise ArrError("%s: its Backup command (id %d) is still %s after %d s (backup_timeout)"
+                               % (self.name, command["id"], command.get("status"), timeout))
+            sleep(wait)
+            wait = min(wait * 1.5, 5.0)
+            command = self.command(command["id"])
+        if command["status"] != "completed":
+            cause = (command.get("exception") or "").strip().splitlines()
+            raise ArrError("%s: its Backup command (id %d) %s: %s" % (
+                self.name, command["id"], command["status"],
+                cause[0] if cause else command.get("message") or "no reason given"))
+        new = [b for b in self.backups() if (b.get("name"), b.get("time"), b.get("size")) not in before
+               and b.get("type") in (None, "manual")]
+        if not new:
+            raise ArrError("%s: its Backup command (id %d) completed but System > Backup lists no new backup"
+                           % (self.name, command["id"]))
+        newest = max(new, key=lambda b: b.get("time") or "")
+        return {"name": newest["name"], "path": newest["path"], "type": newest.get("type"),
+                "size": newest.get("size"), "time": newest.get("time"), "command_id": command["id"],
+                "seconds": round(clock() - started, 1)}
+
+    def download_backup(self, entry, max_bytes):
+        """The bytes of a backup the app lists (``GET`` of its ``path``, ``/backup/<type>/<name>``). The app
+        serves these files behind its UI authentication, not the API key: a login page or a 401 raises and says
+        so."""
+        path = entry["path"]
+        if not path.startswith("/backup/") or ".." in path or not path.endswith(".zip"):
+            raise ArrError("%s: the backup path %r is not a backup the app serves" % (self.name, path))
+        if isinstance(entry.get("size"), int) and entry["size"] > max_bytes:
+            raise ArrError("%s: the backup %s is %d bytes, more than the %d allowed"
+                           % (self.name, entry["name"], entry["size"], max_bytes))
+        resp = self.http.request("GET", path, headers={"Accept": "application/zip, */*"})
+        if resp.status in (301, 302, 303, 307, 401) or resp.body[:4] != b"PK\x03\x04":
+            raise ArrError("%s: GET %s answered HTTP %s %s, not the zip: the apps serve backup files only to a "
+                           "signed-in user (the API key is not enough) unless Authentication Required is "
+                           "'Disabled for Local Addresses' and this host is local to the app"
+                           % (self.name, path, resp.status, resp.reason), resp.status)
+        if resp.status != 200:
+            raise ArrError("%s: GET %s answered HTTP %s %s" % (self.name, path, resp.status, resp.reason),
+                           resp.status)
+        if len(resp.body) > max_bytes:
+            raise ArrError("%s: the backup %s is more than the %d bytes allowed" % (self.name, entry["name"], max_bytes))
+        return resp.body
