@@ -16,7 +16,7 @@ import yaml
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs import metrics
 
-from test_metrics import full_state, rec
+from metrics_fixtures import full_state, rec  # tests/lab
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOLDER = os.path.join(REPO, "files", "prometheus")
