@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: the extras scan on a 100,000-file library against `find ROOT -type f`, in the same run.
 
 Builds a library of empty and sparse files shaped like a real one (movie folders with a feature, .nfo, artwork,

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: the library analysis at real size, against the plan's way (a lookup per title), in the same run.
 
 10,000 movies in Radarr, 2,000 series in Sonarr, Jellyfin with those plus 80,000 episodes and 5 users, each

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: the seedbox orphan sweep against one `ssh find` of the same tree, measured in the same run.
 
 A real rTorrent (behind lighttpd, HTTPS + Digest) with --torrents torrents loaded (stopped: the sweep reads started

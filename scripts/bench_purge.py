@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: the purge decision at real size, against the original plan's way, in the same run.
 
 3,000 torrents in a real rTorrent behind lighttpd (HTTPS + Digest), 10,000 Radarr history records, and a proxy

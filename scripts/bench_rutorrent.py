@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: removals through ruTorrent (data_removal rutorrent), asked one at a time against asked together.
 
 The lab's real rTorrent behind lighttpd (HTTPS + Digest), the ruTorrent stand-in (tests/lab/rutorrent_standin.py,

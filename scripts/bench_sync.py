@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: lftp_mirror against a plain `lftp mirror` with the same settings, in the same run.
 
 About 2 GB in 40 files (8 release folders: a 240 MiB video and 4 small files each) on a real sshd on 127.0.0.1.

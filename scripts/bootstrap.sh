@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Installs what the demo and the tests need on a fresh Debian 12 machine (as root or with sudo):
 # the real services of the lab from Debian's packages, and a Python venv with Ansible and the test tools.
 # Idempotent and quick when everything is already there. Prints the venv's path last.

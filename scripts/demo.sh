@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The main job as a dry run against a local lab of real services: starts rTorrent, lighttpd (HTTPS + Digest),
 # sshd, the Radarr/Sonarr/Jellyfin doubles and a NAS folder on 127.0.0.1, runs playbooks/site.yml (seedbox sync
 # with real lftp, seedbox purge, video cleanup, Jellyfin refresh) with --check --diff, and stops the lab again.

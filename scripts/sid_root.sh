@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # A Debian sid root with rTorrent 0.16.x from Debian's own archive, for the lab's "newer rTorrent" tests
 # (tests/integration/test_rtorrent_016.py). Built once (debootstrap --variant=minbase, about 30 s), cached beside
 # the venv; prints its path last. Run as root (debootstrap, chroot).

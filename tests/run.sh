@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The whole test suite: unit tests, integration tests against the lab of real services, the role's molecule
 # scenarios on a throw-away Debian 12 root, ansible-test sanity
 # (no ignore file) and ansible-lint (production profile). Installs what it needs (scripts/bootstrap.sh).

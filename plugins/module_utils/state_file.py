@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Small JSON state files (checkpoints): read strictly, written atomically (temporary file, fsync, rename); the
 state folder every job keeps them in; and the run lock that keeps two runs of one job apart."""
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Controller-side helpers of the ntfy and metrics callback plugins: inventory variables as options, and the
 values of secret variables (to mask them in anything a plugin sends or prints)."""
 

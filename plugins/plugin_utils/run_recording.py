@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the ntfy and metrics callbacks share: they follow a run the same way (playbook name, check mode, one
 job per play, every task result recorded) and differ only in what they do with it at the end."""
 

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The execution-environment files: ansible-builder reads the collection's meta/execution-environment.yml
 (requirements.txt, bindep.txt) from an installed copy, and `ansible-builder create` makes a build context for an
 EE with the collection in it."""

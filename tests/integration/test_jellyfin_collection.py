@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """jellyfin_collection through ansible-playbook against the Jellyfin double, and the double's /Collections answers
 themselves (as Jellyfin's CollectionController, CollectionManager and ItemsController give them)."""
 import json

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """library_analyze and arr_tag through ansible-playbook, against Radarr/Sonarr/Jellyfin/Prowlarr doubles holding
 a library whose right answer is known (tests/lab/library_corpus.py)."""
 import csv

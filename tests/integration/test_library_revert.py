@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 20: before arr_tag changes Radarr/Sonarr each instance makes a backup of its own and the exact tag sets are
 journaled; library_revert puts them back. Through ansible-playbook against the Radarr/Sonarr doubles, which answer
 the command and backup endpoints as the apps do (tests/unit/test_arr_double_conforms.py)."""

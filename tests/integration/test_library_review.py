@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/library_review.yml end to end against the Radarr/Sonarr/Jellyfin doubles holding the known library
 (tests/lab/library_corpus.py) and the ntfy double: the review tag mirrored into the Jellyfin collection "Up for
 removal", the grace period, the digest, protection by a favourite or the keep tag, check mode and failures."""

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A module written against 0.2.0, when module_utils sat at the top of plugins/module_utils, still runs: the old
 names are redirected (meta/runtime.yml plugin_routing) to clients/, decisions/ and runs/, with a deprecation."""
 import os

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """servarr_preflight against the lab: a correct setup passes with no warning, and each misconfiguration gives
 its own diagnosis and nothing else. Read only, a fixed number of requests per service."""
 import json

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The purge's free-space floor against the lab: real rTorrent (d.free_diskspace of the real disk), real sshd.
 
 The lab's disk is shared with whatever else runs on this machine, so its free space moves: the deterministic

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A purge killed (SIGKILL) right after a d.erase, against the lab's real rTorrent: the next run finishes it.
 And a purge told to stop (SIGTERM) at that moment: it finishes the torrent in hand and starts no other.
 

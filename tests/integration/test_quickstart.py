@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The README's "Using it" steps, as a newcomer runs them from a clean clone: build, install, then ansible-doc,
 the role and the playbooks found by their full names (the form that works once installed from an artifact)."""
 import os

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The run user cannot make root act for it, and no job can plant code another job runs (issue 15 #2, #3).
 The role's own templates, rendered, run for real: servarr-cron as root with a symlink the run user planted in
 the log folder; ansible-playbook with the jobs' ansible.cfg and a plugin planted where a job can write."""

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The purge, the status and the sync against rTorrent 0.16.x from Debian sid (in its own root, scripts/sid_root.sh),
 through the same lighttpd front, on the path whose SCGI requests carry UNTRUSTED_CONNECTION=1 as current ruTorrent
 sends them. rTorrent 0.15+ answers an unknown info-hash with fault -503 (0.9.8: -501) and refuses some commands to

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """rtorrent_purge with data_removal rutorrent, against the lab's ruTorrent stand-in (tests/lab/rutorrent_standin.py:
 ruTorrent 5.3.12's httprpc, erasedata and XML-RPC proxy, behind the same lighttpd with HTTPS + Digest) and the
 lab's real rTorrent: removals asked together and verified together within one clean-up interval, the clean-up

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """seedbox_orphans.yml against the lab: real rTorrent behind HTTPS + Digest, real sshd (shell and SFTP).
 
 The lab's torrents (scenario.py) stay: a cross-seed pair sharing one folder, a stopped torrent, an incomplete one.

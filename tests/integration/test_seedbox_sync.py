@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lftp_mirror through ansible-playbook: real lftp over real SFTP (OpenSSH sshd on 127.0.0.1)."""
 import fcntl
 import hashlib

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/site.yml (sync, purge, cleanup, Jellyfin) with --check --diff against the whole lab: what the demo
 runs. Every job plans work, and nothing anywhere changes. tests/run.sh also runs this file with the lowest
 ansible-core the collection claims (meta/runtime.yml), so all five modules and four playbooks are tried there."""

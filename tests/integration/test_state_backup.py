@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 20: the automation's own state folder backed up (mediaops.servarr.state_backup) and put back onto a fresh
 install (state_backup state=restored, the role's servarr_restore_from), through ansible-playbook."""
 import glob

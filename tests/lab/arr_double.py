@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Radarr / Sonarr test double: the parts of ``/api/v3`` the collection uses, as the real apps answer them.
 
 Follows the official OpenAPI documents in tests/specs (the tests validate every answer against them):

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Jellyfin test double: the library endpoints the collection uses, as Jellyfin 10.10/10.11 answers them.
 
 * Auth: ``Authorization: MediaBrowser Token="..."`` (also the ``Emby`` scheme, and ``?ApiKey=``). The legacy

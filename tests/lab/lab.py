@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A lab of real services on 127.0.0.1 for the tests and the demo.
 
     python3 tests/lab/lab.py start [--dir DIR]   # prints the path of DIR/lab.json

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A media library with real-world names for the extras tests: Jellyfin's own extras examples, and
 legitimate files the plan's draft (size < 500 MB, ``trailer\\.``, ``making.of``) would have deleted.
 

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A library whose right answer is known, for library_analyze and arr_tag (Radarr, Sonarr, Jellyfin, Prowlarr).
 
 Two Jellyfin users, alice and bob. What each movie is there for (EXPECTED holds the scores with the default

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ntfy test double: the publish API as ntfy 2.x serves it (binwiederhier/ntfy server/server.go, errors.go).
 
 * ``POST|PUT /<topic>`` (topic: 1-64 of ``[-_A-Za-z0-9]``): the body is the message (trimmed), parameters from

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Prowlarr test double: ``GET /api/v1/search`` as Prowlarr 1.x answers it (SearchController, ReleaseResource).
 
 * Auth: ``X-Api-Key`` header (or ``?apikey=``); missing or wrong key: 401 with an empty body. ``/ping`` is open.

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ruTorrent stand-in: the parts of ruTorrent the collection talks to, behaving as ruTorrent does.
 
 ruTorrent is PHP and is not packaged for Debian, and its code must not enter this repository, so the lab runs

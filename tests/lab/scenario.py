@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the lab holds: torrents on the seedbox and what Radarr/Sonarr know about them.
 
 Every case the purge must get right is here once, by key:

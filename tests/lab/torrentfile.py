@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Make real .torrent files (BitTorrent v1 metainfo) for data that is already on disk.
 
 A few lines of bencode instead of a dependency: the lab and the benchmark create thousands of tiny torrents

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Radarr/Sonarr doubles must answer as the real apps do: every answer validated against the official
 OpenAPI documents in tests/specs (kept in the repository, so no clone skips these tests)."""
 import hashlib

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Incremental history reading: only what is new, and a full read whenever the new part cannot be proven
 complete. A fake client pages the records as Radarr does (newest first, totalRecords)."""
 import json

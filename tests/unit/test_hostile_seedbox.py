@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A hostile seedbox: an SFTP server (paramiko, in this process) whose listing holds names that would lead
 outside staging_dir - '../x', '/abs', 'a/b', '..', '' and NUL, at the top and nested. Nothing outside staging is
 read, written or deleted; each such item is skipped with its reason; a plain item beside them still syncs."""

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """HttpClient honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY as the standard library does: https through a CONNECT
 tunnel (against the lab's real lighttpd with HTTPS + Digest), http with the absolute URL, a proxy's credentials
 in Proxy-Authorization, and no proxy for a host NO_PROXY names."""

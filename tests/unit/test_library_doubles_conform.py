@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The doubles library_analyze and arr_tag talk to answer as the real services do: Radarr/Sonarr answers and the
 requests the collection sends are validated against the official OpenAPI documents; Jellyfin and Prowlarr
 answers have their real shapes."""

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The places library_analyze writes are checked before any service is read (issue 21 #4): check_writable
 creates and writes nothing, and names the option."""
 import os

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lftp_mirror's argument checks: bad values fail at once with a message naming the option, before any
 connection, lock or file is touched."""
 import io

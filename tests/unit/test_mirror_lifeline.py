@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The sync's guards without a seedbox: children die with the run, the connection budget, the shared bandwidth,
 key file and network messages, the argument checks."""
 import os

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Prometheus side of the metrics: the textfile passes promtool check metrics, the alerting rules pass promtool
 check rules and their unit tests (promtool test rules), and every metric the rules and the Grafana dashboard use
 is one the collection writes, with labels it writes.

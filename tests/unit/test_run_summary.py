@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the callbacks read from module results: documented RETURN keys, no_log never read, messages."""
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients import ntfy
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import run_summary as rs

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """seedbox_status: capacity with and without a quota, states, shared data counted once; against the real rTorrent."""
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.seedbox_status import read_torrents, summarize
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.rtorrent import RTorrentClient

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Every servarr_* variable a playbook reads is documented in one place: the role's argument spec (the role's
 own options) or docs/docsite/rst/variables.rst (the jobs' settings)."""
 import os

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The molecule scenarios' fresh Debian 12 host: debootstrap --variant=minbase bookworm, plus what a Proxmox
 # Debian 12 LXC template has and Ansible needs (systemd, python3), cached under ~/.cache/mediaops-servarr and
 # rebuilt when missing. Prints the cached root's path. The test machine's own mirror settings (apt sources,

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, mediaops.servarr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Start the lab of real services with its folder inside the test root (ROOT/srv/lab), so the jobs run inside the
 root (chroot) reach its files at /srv/lab and its services on 127.0.0.1, and write the jobs' settings for the
 role (paths as the root sees them; the seedbox's own paths stay the test machine's, which is what sshd serves).

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A small HTTP/1.1 client on the standard library, shared by every service client of the collection.
 
 Why not ``open_url``: the seedbox speaks HTTP Digest, and urllib's digest handler redoes the 401 handshake

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Jellyfin client (library refresh, play state, collections) and the pure planning of a targeted refresh.
 
 Auth is ``Authorization: MediaBrowser Token="..."``, which every current Jellyfin accepts; the legacy

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run lftp over SFTP safely: no secret on a command line, only the verified host key trusted, every path quoted.
 
 * The password reaches lftp only through its environment (``open --env-password`` reads ``LFTP_PASSWORD``),

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ntfy publishing: pure helpers (priority, tags, topic URL, shortening to ntfy's limits, redaction) and a client
 on the collection's HttpClient. Used by the ``ntfy_send`` module and the ``ntfy`` callback plugin.
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Prowlarr (``/api/v1``) client: an id search across the indexers, spaced out for the indexers' rate limits.
 
 ``GET /api/v1/search?query={imdbid:tt0111161}&type=movie&categories=2000`` - Prowlarr turns the ``{key:value}``

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """rTorrent XML-RPC client: HTTP(S) endpoints (ruTorrent httprpc, /RPC2) and SCGI (TCP or unix socket).
 
 Facts it relies on (rTorrent 0.9.8, see UPSTREAM.md): ``d.multicall2("", "main", ...)`` lists every torrent

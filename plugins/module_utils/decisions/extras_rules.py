@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Which videos are extras: Jellyfin's own naming rules, decided one folder at a time (pure, no I/O).
 
 Jellyfin 10.11 treats a video as an extra when (first match wins)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Pure logic: which info-hashes have Radarr/Sonarr really imported?
 
 Evidence required (UPSTREAM.md): an import recorded *after the latest grab* of that hash in the same

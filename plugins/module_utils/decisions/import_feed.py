@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """New Radarr/Sonarr imports since a checkpoint (pure).
 
 ``/api/v3/history/since?date=D`` returns the records at or after D, so a checkpoint is the date of the newest

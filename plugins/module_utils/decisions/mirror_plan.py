@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Seedbox sync decisions (pure): which remote items to fetch, and whether a staged copy is complete.
 
 An *item* is one top-level entry of the remote folder: a release folder or a single file. Its files are

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Seedbox orphan sweep decisions (pure): what under the download root no loaded torrent lists, what of it may
 move to the quarantine this run, and which quarantined batches have expired.
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Pure logic: which torrents may leave the seedbox, in which order, and whether their data goes too.
 
 Input is the list ``RTorrentClient.list_torrents()`` returns; nothing here talks to a service.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The grace period of what is up for removal, and the weekly digest: pure decisions for library_grace.
 
 An item's countdown starts the first day a run sees it carry the review tag, and it is remembered by instance and

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Who gains and who loses a review tag in Radarr/Sonarr: pure decisions for arr_tag.
 
 Rows come from library_analyze's result or from its CSV after a person reviewed it; they name each item by

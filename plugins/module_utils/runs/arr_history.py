@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read a Radarr/Sonarr history incrementally: what an earlier run read is kept (as a digest, import_evidence)
 in a state file per instance, and a run reads only the newest pages, until the newest record it knows.
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Keeping a Jellyfin collection's membership equal to a list of items: every read first, then the writes.
 
 * Reads: the collections (``GET /Items?IncludeItemTypes=BoxSet&Recursive=true``), the collection's members

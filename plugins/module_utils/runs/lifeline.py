@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A run that is cut short leaves nothing behind: no child outlives it, and it notices when it is told to stop.
 
 Which process gets a signal when a run is cut short (checked with ansible-core 2.19, local connection):

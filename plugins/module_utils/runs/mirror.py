@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The seedbox sync's work, for lftp_mirror: fetch an item into staging with lftp, check it against the SFTP
 listing (and SHA-256 where a transfer may have been interrupted), hand it off with a rename, and only then
 remove the seedbox copy. The decisions it rests on (what to fetch, what complete means) are in mirror_plan.

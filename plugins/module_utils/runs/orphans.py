@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Carry out the seedbox orphan sweep that decisions/orphans.py decides: list the download root over SSH (one
 ``find -printf``) or SFTP, move the orphans into the quarantine folder with renames, and delete quarantined
 batches once their retention is over, every step announced in a local journal first.

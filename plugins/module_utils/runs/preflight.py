@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Gather what the preflight checks: a fixed, small number of read-only requests per service (never one per
 title), and the local folders. Every failure to read becomes a fact (``error``) for the checks to report; nothing
 here writes anything anywhere."""

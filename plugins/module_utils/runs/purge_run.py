@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Carry out a purge that purge_policy planned: journalled, each step verified.
 
 For each torrent: a journal line before anything happens; then either d.erase (checked with the torrent gone)

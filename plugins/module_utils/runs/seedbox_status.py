@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Seedbox capacity and torrent counts from one rTorrent ``d.multicall2`` (read only).
 
 rTorrent knows the size of each loaded torrent (``d.size_bytes``) and the free space of the file system each one's

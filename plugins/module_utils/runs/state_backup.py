@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Backups of the automation's own state folder, and their restore onto a fresh install.
 
 An archive ``servarr-state-<UTC time>.tar.gz`` holds ``state/<path>`` for every regular file of the state folder

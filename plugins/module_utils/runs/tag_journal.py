@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The tag journal of arr_tag: what each run changed in Radarr/Sonarr, so that arr_tag_revert can put it back.
 
 One JSON file per run in the journal folder, ``arr_tag-<run>.json`` (``<run>`` is the UTC start time, so the names

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, mediaops.servarr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A chroot connection for the role's molecule scenarios only (community.general.chroot needs Galaxy or the
 ``ansible`` PyPI package, and neither is part of this project's test venv).
 
