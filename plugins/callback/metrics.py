@@ -14,7 +14,7 @@ short_description: Each job's outcome and figures as a JSON report and a Prometh
 version_added: 0.3.0
 description:
   - After each C(ansible-playbook) run, writes every job's outcome, duration and figures (from the modules' results,
-    seedbox use and torrents by state from M(mediaops.servarr.seedbox_status), bytes fetched, torrents removed and
+    seedbox use and torrents by state from M(mediaops.servarr.seedbox_info), bytes fetched, torrents removed and
     bytes freed, extras removed, Radarr/Sonarr queue sizes, ...) as JSON (O(json_path)) and as a Prometheus
     textfile for node_exporter's textfile collector (O(textfile_path)).
   - The job is O(job) when set, else the play variable C(servarr_job) (each playbook of this collection sets it),

@@ -149,7 +149,7 @@ options:
     description:
       - The seedbox's quota in GB (10^9 bytes), where rTorrent cannot tell it (a share of a larger disk). The free
         space is then the quota less the loaded torrents' data (shared data counted once), never more than the disk's
-        free space, as M(mediaops.servarr.seedbox_status) reports it; O(min_free_percent) is a percentage of it.
+        free space, as M(mediaops.servarr.seedbox_info) reports it; O(min_free_percent) is a percentage of it.
     type: float
     version_added: 0.3.0
   max_removals:
@@ -235,7 +235,7 @@ options:
     version_added: 0.3.0
 seealso:
   - module: mediaops.servarr.arr_history_hashes
-  - module: mediaops.servarr.seedbox_status
+  - module: mediaops.servarr.seedbox_info
   - module: mediaops.servarr.servarr_preflight
 """
 

@@ -167,7 +167,7 @@ options:
     default: default
 seealso:
   - module: mediaops.servarr.rtorrent_purge
-  - module: mediaops.servarr.seedbox_status
+  - module: mediaops.servarr.seedbox_info
 """
 
 EXAMPLES = r"""

@@ -51,3 +51,28 @@ def test_a_module_importing_an_old_name_runs(tmp_path):
     task = result.task("old import")
     assert result.rc == 0, result.stdout[-3000:]
     assert task["under"] is True and task["error"] == "ServiceError"
+
+
+def test_the_old_name_seedbox_status_runs_seedbox_info_with_a_deprecation(tmp_path, lab):
+    """Issue 17: a read-only module is named *_info; playbooks written against 0.2.0 keep working until 1.0.0."""
+    with open(os.path.join(REPO, "meta", "runtime.yml")) as handle:
+        entry = yaml.safe_load(handle)["plugin_routing"]["modules"]["seedbox_status"]
+    assert entry["redirect"] == "mediaops.servarr.seedbox_info" and entry["deprecation"]["removal_version"] == "1.0.0"
+    (tmp_path / "play.yml").write_text(textwrap.dedent("""\
+        - hosts: servarr
+          gather_facts: false
+          tasks:
+            - name: old name
+              mediaops.servarr.seedbox_status:
+                rtorrent_url: "{{ rpc2_url }}"
+                rtorrent_username: "{{ user }}"
+                rtorrent_password: "{{ password }}"
+                rtorrent_ca_path: "{{ ca }}"
+        """))
+    result = run_with_vars(str(tmp_path), str(tmp_path / "play.yml"),
+                           {"rpc2_url": lab["rpc2_url"], "user": lab["rtorrent_username"],
+                            "password": lab["rtorrent_password"], "ca": lab["ca_path"]})
+    assert result.rc == 0, result.stdout[-3000:]
+    task = result.task("old name")
+    assert task["changed"] is False and task["torrents"]["total"] >= 1
+    assert "seedbox_info" in result.stdout + result.stderr and "deprecat" in (result.stdout + result.stderr).lower()

@@ -144,7 +144,7 @@ def test_dry_run_then_real_run_then_idle(lab, ntfy, tmp_path):
     msg = ntfy.messages[1]
     assert msg["title"] == "servarr sync OK on lab" and "dry-run" not in msg["tags"]
     assert "default: fetched %d items" % len(done["fetched"]) in msg["message"]
-    assert "seeding" in msg["message"]  # the seedbox's state from seedbox_status
+    assert "seeding" in msg["message"]  # the seedbox's state from seedbox_info
     prom_path = str(tmp_path / "textfile" / "servarr.prom")
     prom = samples(prom_path)
     fetched = ("servarr_sync_fetched_bytes_total", frozenset({("seedbox", "default")}))

@@ -238,8 +238,8 @@ def test_unfinished_purge_intents_are_kept_per_seedbox_from_failed_runs_too():
     state = metrics.merge(state, metrics.job_update("purge", 30, 31, True, [
         rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 0}, "beta", failed=True)]))
     assert state["seedboxes"]["beta"]["unfinished_intents"] == 0
-    # the seedbox_status read that follows the purge in its playbook replaces the capacity, not the purge's count
+    # the seedbox_info read that follows the purge in its playbook replaces the capacity, not the purge's count
     state = metrics.merge(state, metrics.job_update("purge", 40, 41, False, [
         rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 1}, "beta"),
-        rec("seedbox_status", {"used_bytes": 1, "free_bytes": 2, "size_bytes": 3}, "beta")]))
+        rec("seedbox_info", {"used_bytes": 1, "free_bytes": 2, "size_bytes": 3}, "beta")]))
     assert state["seedboxes"]["beta"]["unfinished_intents"] == 1 and state["seedboxes"]["beta"]["size_bytes"] == 3

@@ -93,8 +93,8 @@ def test_rescued_or_ignored_failures_are_not_failures():
 def test_site_run_names_every_job():
     status = {"used_bytes": 10 ** 9, "size_bytes": 10 ** 10, "used_ratio": 0.1, "torrents": {"seeding": 2}}
     rec = recorder(("sync", [("lftp_mirror", {"fetched": [{"name": "a"}], "bytes": 2 * 10 ** 9}, {"label": "sb"}),
-                             ("seedbox_status", dict(status, used_bytes=5 * 10 ** 9), {"label": "sb"})]),
-                   ("purge", [("seedbox_status", status, {"label": "sb"})]),
+                             ("seedbox_info", dict(status, used_bytes=5 * 10 ** 9), {"label": "sb"})]),
+                   ("purge", [("seedbox_info", status, {"label": "sb"})]),
                    ("cleanup", [("video_extras_clean", {"extras": [1, 2], "bytes_freed": 10 ** 6}, {})]))
     rec.finish([])
     title, body, failed, idle = rs.compose_message(rec, check_mode=False)

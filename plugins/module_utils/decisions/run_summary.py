@@ -19,7 +19,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy impo
 
 # Modules whose results this file reads, by short name.
 KNOWN_MODULES = ("lftp_mirror", "rtorrent_purge", "arr_history_hashes", "video_extras_clean", "jellyfin_refresh",
-                 "seedbox_status", "library_analyze", "arr_tag")
+                 "seedbox_info", "library_analyze", "arr_tag")
 
 
 def short_name(action):
@@ -141,7 +141,7 @@ def _figures_jellyfin_refresh(r):
             "jellyfin_imports": _count(r.get("imports")), "jellyfin_sent": bool(r.get("sent"))}
 
 
-def _figures_seedbox_status(r):
+def _figures_seedbox_info(r):
     figures = {}
     for key in ("used_bytes", "free_bytes", "size_bytes", "quota_bytes"):
         if r.get(key) is not None:
@@ -191,7 +191,7 @@ _EXTRACTORS = {
     "arr_history_hashes": _figures_arr_history_hashes,
     "video_extras_clean": _figures_video_extras_clean,
     "jellyfin_refresh": _figures_jellyfin_refresh,
-    "seedbox_status": _figures_seedbox_status,
+    "seedbox_info": _figures_seedbox_info,
     "library_analyze": _figures_library_analyze,
     "arr_tag": _figures_arr_tag,
 }
@@ -216,7 +216,7 @@ def extract(action, result, label=None, failed=False):
         except (AttributeError, TypeError, ValueError):
             continue  # a result of an unexpected shape says nothing; never let it break the report
         seedbox = item if item is not None else (label or sub.get("seedbox"))
-        if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_status"):
+        if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_info"):
             seedbox = None
         records.append({"module": module, "seedbox": seedbox, "figures": figures, "failed": bool(sub.get("failed", failed))})
     return records
@@ -297,7 +297,7 @@ def describe(records, check_mode=False):
                 work.append("%s %s" % (verb("tagged", "would tag"), plural(f["tagged"], "item")))
             if f.get("untagged"):
                 work.append("%s the tag from %s" % (verb("removed", "would remove"), plural(f["untagged"], "item")))
-        elif m == "seedbox_status" and f.get("used_bytes") is not None:
+        elif m == "seedbox_info" and f.get("used_bytes") is not None:
             text = "%sseedbox %s used" % (p, human_bytes(f["used_bytes"]))
             if f.get("size_bytes"):
                 text += " of %s (%d%%)" % (human_bytes(f["size_bytes"]), round(100.0 * (f.get("used_ratio") or 0)))
@@ -395,11 +395,11 @@ def compose_message(recorder, check_mode, footer=""):
     last_status = {}
     for index, job in enumerate(jobs):
         for rec in job["records"]:
-            if rec["module"] == "seedbox_status":
+            if rec["module"] == "seedbox_info":
                 last_status[rec.get("seedbox")] = index
     for index, job in enumerate(jobs):
         records = [r for r in job["records"]
-                   if r["module"] != "seedbox_status" or last_status.get(r.get("seedbox")) == index]
+                   if r["module"] != "seedbox_info" or last_status.get(r.get("seedbox")) == index]
         work, state = describe(records, check_mode)
         any_work = any_work or bool(work)
         head = ("%s: " % job["job"]) if several else ""

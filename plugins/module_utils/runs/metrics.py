@@ -104,7 +104,7 @@ def merge(state, update):
                 state["seedboxes"].setdefault(label, {})["unfinished_intents"] = count
         if rec.get("failed"):
             continue  # what a failed task did counts; its view of the state (capacity, queues) may be partial
-        if module == "seedbox_status":
+        if module == "seedbox_info":
             box = {"updated_timestamp_seconds": now}
             box.update(figures)
             kept = state["seedboxes"].get(label) or {}

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: seedbox_status
+module: seedbox_info
 short_description: How full a seedbox is and how many torrents it holds, by state
 version_added: 0.3.0
 description:
@@ -49,7 +49,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: How full is the seedbox
-  mediaops.servarr.seedbox_status:
+  mediaops.servarr.seedbox_info:
     rtorrent_url: https://seedbox.example.com/rutorrent/plugins/httprpc/action.php
     rtorrent_username: seeduser
     rtorrent_password: "{{ vault_rtorrent_password }}"
