@@ -10,6 +10,8 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: metrics
 type: aggregate
+author:
+  - mediaops.servarr maintainers (@mediaops)
 short_description: Each job's outcome and figures as a JSON report and a Prometheus node_exporter textfile
 version_added: 0.3.0
 description:

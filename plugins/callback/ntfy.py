@@ -10,6 +10,8 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: ntfy
 type: notification
+author:
+  - mediaops.servarr maintainers (@mediaops)
 short_description: One ntfy message per playbook run - failures always, success summaries when asked
 version_added: 0.3.0
 description:
