@@ -28,6 +28,8 @@ import json
 import re
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
+from ansible_collections.mediaops.servarr.plugins.module_utils.text import (  # noqa: F401 (shorten_line: used here before)
+    SHORTENED_MARK, shorten, shorten_line)
 
 try:
     from urllib.parse import urlsplit, urlunsplit
@@ -41,7 +43,6 @@ SERVER_MESSAGE_LIMIT = 4096
 MESSAGE_LIMIT = SERVER_MESSAGE_LIMIT - 1
 # ntfy has no title limit of its own, but a phone shows one line: keep titles short.
 TITLE_LIMIT = 200
-SHORTENED_MARK = u"\u2026 [shortened]"
 PRIORITIES = {"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
 TOPIC_RE = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 MASK = "********"
@@ -90,25 +91,6 @@ def split_topic_url(url):
     if not TOPIC_RE.match(topic):
         raise NtfyError("ntfy: the url must end in a topic name (1-64 of A-Z a-z 0-9 _ -), got %r" % (topic,))
     return urlunsplit((parts.scheme, parts.netloc, base, "", "")), topic
-
-
-def shorten(text, limit, mark=SHORTENED_MARK):
-    """``text`` cut to at most ``limit`` bytes of UTF-8 (never inside a character), ending in ``mark`` when cut.
-    ntfy trims surrounding white space before it measures, and so does this."""
-    text = (text or u"").strip()
-    raw = text.encode("utf-8")
-    if len(raw) <= limit:
-        return text
-    room = max(0, limit - len(mark.encode("utf-8")))
-    return raw[:room].decode("utf-8", "ignore").rstrip() + mark
-
-
-def shorten_line(text, limit):
-    """One line for a summary: white space folded, cut to ``limit`` characters."""
-    text = " ".join(str(text or "").split())
-    if len(text) <= limit:
-        return text
-    return text[:max(0, limit - 1)].rstrip() + u"\u2026"
 
 
 def redact(text, secrets):

@@ -13,6 +13,8 @@ __metaclass__ = type
 
 import posixpath
 
+from ansible_collections.mediaops.servarr.plugins.module_utils.text import human_bytes
+
 GB = 1000 ** 3
 # Why a torrent stays, as counted in rtorrent_purge's kept_counts.
 KEEP_CODES = ("protected_hash", "protected_label", "label_not_selected", "queued", "regrabbed", "not_imported",
@@ -148,15 +150,6 @@ class Policy:
             of = " of %s" % human_bytes(size_bytes) if size_bytes is not None else " (size unknown)"
             words.append("min_free_percent %s%s" % (_fmt(self.min_free_percent), of))
         return " and ".join(words)
-
-
-def human_bytes(value):
-    value = float(value or 0)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return ("%d %s" % (value, unit)) if unit == "B" else ("%.1f %s" % (value, unit))
-        value /= 1000.0
-    return "%.1f PB" % value  # pragma: no cover
 
 
 def disk_free(torrents):

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ntfy import shorten_line
+from ansible_collections.mediaops.servarr.plugins.module_utils.text import human_bytes, shorten_line
 
 # Modules whose results this file reads, by short name.
 KNOWN_MODULES = ("lftp_mirror", "rtorrent_purge", "arr_history_hashes", "video_extras_clean", "jellyfin_refresh",
@@ -235,15 +235,6 @@ def failure_text(result, limit=300, label=None):
     if not isinstance(msg, str):
         msg = str(msg)
     return shorten_line(("%s: %s" % (label, msg)) if label else msg, limit)
-
-
-def human_bytes(value):
-    value = float(value or 0)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return ("%d %s" % (value, unit)) if unit == "B" else ("%.1f %s" % (value, unit))
-        value /= 1000.0
-    return "%.1f PB" % value  # pragma: no cover
 
 
 def _prefix(record):
