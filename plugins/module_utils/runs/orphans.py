@@ -360,39 +360,8 @@ class SweepJournal(Journal):
     """The sweep's journal: the purge's Journal (append, fsync, a cut last line ignored, atomic compaction) with
     records keyed by ``batch`` instead of ``hash``."""
 
-    def read(self):
-        import json
-        if not self.path:
-            return []
-        try:
-            with open(self.path) as handle:
-                content = handle.read()
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise JournalError("orphan journal %s cannot be read: %s" % (self.path, exc))
-        lines = content.split("\n")
-        torn = lines.pop()
-        records = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                record = None
-            if not isinstance(record, dict) or not isinstance(record.get("batch"), str) or "event" not in record:
-                raise JournalError("orphan journal %s line %d is not a journal record; fix or remove it"
-                                   % (self.path, number))
-            records.append(record)
-        if torn.strip():
-            try:
-                record = __import__("json").loads(torn)
-                if isinstance(record, dict) and isinstance(record.get("batch"), str):
-                    records.append(record)
-            except ValueError:
-                pass
-        return records
+    KEY = "batch"
+    NAME = "orphan journal"
 
     def write(self, record):
         Journal.write(self, dict(record, epoch=int(self.clock())))

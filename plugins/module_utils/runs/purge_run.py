@@ -44,6 +44,9 @@ class Journal:
     records plus whatever is still unfinished.
     """
 
+    KEY = "hash"            # the field every record of this journal carries
+    NAME = "purge journal"  # in messages
+
     TERMINAL = ("removed", "resumed", "abandoned")
 
     def __init__(self, path, clock=time.time):
@@ -61,20 +64,20 @@ class Journal:
         except FileNotFoundError:
             return []
         except (OSError, UnicodeDecodeError) as exc:
-            raise JournalError("purge journal %s cannot be read: %s" % (self.path, exc))
+            raise JournalError("%s %s cannot be read: %s" % (self.NAME, self.path, exc))
         lines = content.split("\n")
         torn = lines.pop()   # the text after the last newline: a line a killed run did not finish
         records = []
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            record = _parse(line)
+            record = _parse(line, self.KEY)
             if record is None:
-                raise JournalError("purge journal %s line %d is not a journal record; fix or remove it"
-                                   % (self.path, number))
+                raise JournalError("%s %s line %d is not a journal record; fix or remove it"
+                                   % (self.NAME, self.path, number))
             records.append(record)
-        if torn.strip() and _parse(torn) is not None:
-            records.append(_parse(torn))
+        if torn.strip() and _parse(torn, self.KEY) is not None:
+            records.append(_parse(torn, self.KEY))
         return records
 
     def pending(self, records=None):
@@ -116,12 +119,12 @@ class Journal:
             fsync_folder(os.path.dirname(os.path.abspath(self.path)))
 
 
-def _parse(line):
+def _parse(line, key="hash"):
     try:
         record = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(record, dict) or not isinstance(record.get("hash"), str) or "event" not in record:
+    if not isinstance(record, dict) or not isinstance(record.get(key), str) or "event" not in record:
         return None
     return record
 
