@@ -40,7 +40,13 @@ description:
     C(servarr_purge_removed_torrents_total) (C(seedbox)); C(servarr_extras_removed_bytes_total),
     C(servarr_extras_removed_files_total), C(servarr_jellyfin_folders_sent_total); C(servarr_arr_queue_items),
     C(servarr_library_items), C(servarr_library_bytes), C(servarr_library_candidates),
-    C(servarr_library_candidate_bytes) (C(arr_instance)).'
+    C(servarr_library_candidate_bytes) (C(arr_instance)); C(servarr_seedbox_free_floor_bytes),
+    C(servarr_seedbox_free_short_bytes), C(servarr_purge_removed_for_free_space_total) (C(seedbox), the purge's
+    free-space floor); C(servarr_seedbox_orphaned_bytes), C(servarr_seedbox_quarantine_bytes),
+    C(servarr_orphans_moved_bytes_total), C(servarr_orphans_expired_bytes_total) (C(seedbox), the orphan sweep);
+    C(servarr_backup_last_success_timestamp_seconds), C(servarr_backup_last_size_bytes) (the state backup);
+    C(servarr_library_review_items), C(servarr_library_review_bytes), C(servarr_library_review_past_grace)
+    (what carries the review tag).'
   - The labels are never C(job) or C(instance), because Prometheus sets those on every scraped series (the scrape job and
     node_exporter's address), and would store the textfile's own as C(exported_job) and C(exported_instance).
     Development versions of 0.3.0 wrote C(job) and C(instance); a state file from then is read as it is and its

@@ -25,6 +25,15 @@ def full_state():
         metrics.job_update("analysis", 400, 460, False, [rec("library_analyze", {
             "candidates": 5, "candidate_bytes": 5000,
             "instances": {"radarr": {"library_items": 1250, "library_bytes": 9 * 10 ** 12, "candidates": 5}}})]),
+        metrics.job_update("orphans", 500, 520, False, [rec("seedbox_orphans", {
+            "orphaned_bytes": 7000, "orphaned_files": 3, "quarantine_bytes": 2000, "moved_bytes": 2000,
+            "expired_bytes": 500}, "box-a")]),
+        metrics.job_update("backup", 600, 605, False, [rec("state_backup", {
+            "backup_bytes": 1843200, "backup_time": 604.5, "backup_files": 42})]),
+        metrics.job_update("review", 700, 760, False, [rec("library_grace", {
+            "review_items": 3, "review_bytes": 311385128960, "review_past_grace": 1, "review_past_grace_bytes": 10})]),
+        metrics.job_update("purge-box-a", 800, 830, False, [rec("rtorrent_purge", {
+            "removed_free_space": 1, "free_floor_bytes": 50 * 10 ** 9, "free_short_bytes": 0}, "box-a")]),
     ]
     for update in updates:
         state = metrics.merge(state, update)

@@ -243,3 +243,39 @@ def test_unfinished_purge_intents_are_kept_per_seedbox_from_failed_runs_too():
         rec("rtorrent_purge", {"removed_torrents": 0, "unfinished_intents": 1}, "beta"),
         rec("seedbox_info", {"used_bytes": 1, "free_bytes": 2, "size_bytes": 3}, "beta")]))
     assert state["seedboxes"]["beta"]["unfinished_intents"] == 1 and state["seedboxes"]["beta"]["size_bytes"] == 3
+
+
+def test_the_sweep_the_floor_the_backup_and_the_review_reach_the_textfile():
+    """Issues 18, 20, 21: orphaned bytes, the free-space floor, the last backup and what is up for removal."""
+    state = full_state()
+    text = metrics.prometheus_text(state)
+    for line in ('servarr_seedbox_orphaned_bytes{seedbox="box-a"} 7000',
+                 'servarr_seedbox_quarantine_bytes{seedbox="box-a"} 2000',
+                 'servarr_orphans_moved_bytes_total{seedbox="box-a"} 2000',
+                 'servarr_seedbox_free_floor_bytes{seedbox="box-a"} 50000000000',
+                 'servarr_seedbox_free_short_bytes{seedbox="box-a"} 0',
+                 'servarr_purge_removed_for_free_space_total{seedbox="box-a"} 1',
+                 "servarr_backup_last_success_timestamp_seconds 604.5",
+                 "servarr_backup_last_size_bytes 1843200",
+                 "servarr_library_review_items 3", "servarr_library_review_past_grace 1"):
+        assert line in text, line
+    # a seedbox_info read replaces the capacity, not the sweep's or the floor's figures
+    after = metrics.merge(state, metrics.job_update("sync", 900, 901, False, [
+        rec("seedbox_info", {"used_bytes": 1, "free_bytes": 2, "size_bytes": 3}, "box-a")]))
+    box = after["seedboxes"]["box-a"]
+    assert box["orphaned_bytes"] == 7000 and box["free_floor_bytes"] == 50 * 10 ** 9 and box["used_bytes"] == 1
+    # a cut listing says nothing about the orphans; a new analysis keeps the review's figures
+    after = metrics.merge(after, metrics.job_update("orphans", 910, 911, False, [
+        rec("seedbox_orphans", {"orphaned_bytes": 1, "partial": True}, "box-a")]))
+    assert after["seedboxes"]["box-a"]["orphaned_bytes"] == 7000
+    after = metrics.merge(after, metrics.job_update("analysis", 920, 921, False, [
+        rec("library_analyze", {"candidates": 9})]))
+    assert after["library"]["review_items"] == 3 and after["library"]["candidates"] == 9
+
+
+def test_a_backup_in_check_mode_or_a_restore_gives_no_backup_figures():
+    from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import run_summary
+    assert run_summary.extract("mediaops.servarr.state_backup", {"archive": "/b/x.tar.gz", "size": None})[0]["figures"] == {}
+    [record] = run_summary.extract("mediaops.servarr.state_backup", {"archive": "/b/x.tar.gz", "size": 10, "time": 5.0,
+                                                                      "files": 2})
+    assert record["figures"] == {"backup_bytes": 10, "backup_time": 5.0, "backup_files": 2}

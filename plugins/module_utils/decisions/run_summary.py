@@ -19,7 +19,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.text import human
 
 # Modules whose results this file reads, by short name.
 KNOWN_MODULES = ("lftp_mirror", "rtorrent_purge", "arr_history_hashes", "video_extras_clean", "jellyfin_refresh",
-                 "seedbox_info", "library_analyze", "arr_tag")
+                 "seedbox_info", "library_analyze", "arr_tag", "seedbox_orphans", "state_backup", "library_grace")
 
 
 def short_name(action):
@@ -185,6 +185,28 @@ def _figures_arr_tag(r):
     return {"tagged": _count(r.get("tagged", r.get("added"))), "untagged": _count(r.get("untagged", r.get("removed")))}
 
 
+def _figures_seedbox_orphans(r):
+    figures = {}
+    for key in ("orphaned_bytes", "orphaned_files", "quarantine_bytes", "moved_bytes", "expired_bytes"):
+        if r.get(key) is not None:
+            figures[key] = _int(r.get(key))
+    if r.get("partial") or r.get("locked"):
+        figures["partial"] = True   # a cut listing: its orphan figures are not the seedbox's
+    return figures
+
+
+def _figures_state_backup(r):
+    if r.get("size") is None or r.get("time") is None:
+        return {}   # check mode, or a restore: no archive was written
+    return {"backup_bytes": _int(r.get("size")), "backup_time": float(r["time"]), "backup_files": _int(r.get("files"))}
+
+
+def _figures_library_grace(r):
+    totals = r.get("totals") or {}
+    return dict(("review_%s" % key, _int(totals.get(key))) for key in ("items", "bytes", "past_grace", "past_grace_bytes")
+                if totals.get(key) is not None)
+
+
 _EXTRACTORS = {
     "lftp_mirror": _figures_lftp_mirror,
     "rtorrent_purge": _figures_rtorrent_purge,
@@ -194,6 +216,9 @@ _EXTRACTORS = {
     "seedbox_info": _figures_seedbox_info,
     "library_analyze": _figures_library_analyze,
     "arr_tag": _figures_arr_tag,
+    "seedbox_orphans": _figures_seedbox_orphans,
+    "state_backup": _figures_state_backup,
+    "library_grace": _figures_library_grace,
 }
 
 
@@ -216,7 +241,7 @@ def extract(action, result, label=None, failed=False):
         except (AttributeError, TypeError, ValueError):
             continue  # a result of an unexpected shape says nothing; never let it break the report
         seedbox = item if item is not None else (label or sub.get("seedbox"))
-        if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_info"):
+        if module not in ("lftp_mirror", "rtorrent_purge", "seedbox_info", "seedbox_orphans"):
             seedbox = None
         records.append({"module": module, "seedbox": seedbox, "figures": figures, "failed": bool(sub.get("failed", failed))})
     return records

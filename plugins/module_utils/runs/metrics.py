@@ -58,7 +58,15 @@ COUNTERS = (
      "Extras (trailers, samples) removed from the library."),
     ("jellyfin_folders_sent", "jellyfin_refresh", "jellyfin_folders", None,
      "Folders sent to Jellyfin for a targeted scan."),
+    ("purge_removed_for_free_space", "rtorrent_purge", "removed_free_space", "seedbox",
+     "Torrents the purge removed to keep the seedbox's free space above its floor."),
+    ("orphans_moved_bytes", "seedbox_orphans", "moved_bytes", "seedbox",
+     "Bytes of orphaned seedbox data the sweep moved into its quarantine."),
+    ("orphans_expired_bytes", "seedbox_orphans", "expired_bytes", "seedbox",
+     "Bytes the sweep deleted from its quarantine after the retention."),
 )
+# what other modules keep in a seedbox's entry: a seedbox_info read (which replaces the entry) keeps them
+KEPT_SEEDBOX_KEYS = ("unfinished_intents", "free_floor_bytes", "free_short_bytes", "orphaned_bytes", "quarantine_bytes")
 
 
 def new_state():
@@ -108,10 +116,25 @@ def merge(state, update):
             box = {"updated_timestamp_seconds": now}
             box.update(figures)
             kept = state["seedboxes"].get(label) or {}
-            if "unfinished_intents" in kept:   # the purge's, not the status's: a status read replaces the rest
-                box["unfinished_intents"] = kept["unfinished_intents"]
+            for key in KEPT_SEEDBOX_KEYS:   # the purge's and the sweep's, not the status's
+                if key in kept:
+                    box[key] = kept[key]
             state["seedboxes"][label] = box
-        elif module == "rtorrent_purge" and figures.get("used_bytes_after") is not None:
+        elif module == "seedbox_orphans" and not figures.get("partial") and "orphaned_bytes" in figures:
+            box = state["seedboxes"].setdefault(label, {})
+            box["orphaned_bytes"] = figures["orphaned_bytes"]
+            box["quarantine_bytes"] = figures.get("quarantine_bytes", 0)
+        elif module == "state_backup" and figures.get("backup_time") is not None:
+            state["backup"] = {"last_timestamp_seconds": figures["backup_time"], "last_size_bytes": figures["backup_bytes"]}
+        elif module == "library_grace" and "review_items" in figures:
+            state["library"]["review_items"] = figures["review_items"]
+            state["library"]["review_bytes"] = figures.get("review_bytes", 0)
+            state["library"]["review_past_grace"] = figures.get("review_past_grace", 0)
+        if module == "rtorrent_purge" and figures.get("free_floor_bytes") is not None:
+            box = state["seedboxes"].setdefault(label, {})
+            box["free_floor_bytes"] = figures["free_floor_bytes"]
+            box["free_short_bytes"] = figures.get("free_short_bytes", 0)
+        if module == "rtorrent_purge" and figures.get("used_bytes_after") is not None:
             box = state["seedboxes"].setdefault(label, {})
             box["used_bytes"] = figures["used_bytes_after"]
             if figures.get("free_bytes_after") is not None and not box.get("quota_bytes"):
@@ -129,7 +152,8 @@ def merge(state, update):
                 inst.update(values)
                 inst["updated_timestamp_seconds"] = now
         if module == "library_analyze":
-            state["library"] = {"candidates": figures.get("candidates", 0), "updated_timestamp_seconds": now}
+            review = dict((k, v) for k, v in (state.get("library") or {}).items() if k.startswith("review_"))
+            state["library"] = dict(review, candidates=figures.get("candidates", 0), updated_timestamp_seconds=now)
             if figures.get("candidate_bytes") is not None:
                 state["library"]["candidate_bytes"] = figures["candidate_bytes"]
     state["updated_timestamp_seconds"] = now
@@ -139,7 +163,8 @@ def merge(state, update):
 def report(state):
     """The JSON report (the plan's reports/metrics.json, for any number of seedboxes and instances)."""
     out = {"timestamp": _iso(state.get("updated_timestamp_seconds")), "jobs": {}, "seedboxes": {}, "instances": {},
-           "library": state.get("library") or {}, "counters": state.get("counters") or {}}
+           "library": state.get("library") or {}, "counters": state.get("counters") or {},
+           "backup": state.get("backup") or {}}
     for name, job in sorted(state.get("jobs", {}).items()):
         entry = dict(job)
         entry["last_run"] = _iso(job.get("last_run_timestamp_seconds"))
@@ -214,6 +239,24 @@ FAMILIES = dict((name, (kind, labels, help_text)) for name, kind, labels, help_t
      "Torrents loaded in rTorrent, by state."),
     ("servarr_purge_unfinished_intents", "gauge", ("seedbox",),
      "Removals the purge journal held unfinished when the purge's last run ended (a later run finishes them)."),
+    ("servarr_seedbox_free_floor_bytes", "gauge", ("seedbox",),
+     "The purge's free-space floor (min_free_gb / min_free_percent)."),
+    ("servarr_seedbox_free_short_bytes", "gauge", ("seedbox",),
+     "How far the free space stayed under the floor after the purge's last run (0: met)."),
+    ("servarr_seedbox_orphaned_bytes", "gauge", ("seedbox",),
+     "Data on the seedbox no loaded torrent lists and no unfinished purge holds, at the sweep's last listing."),
+    ("servarr_seedbox_quarantine_bytes", "gauge", ("seedbox",),
+     "Orphaned data the sweep holds in its quarantine until the retention ends."),
+    ("servarr_backup_last_success_timestamp_seconds", "gauge", (),
+     "When the state backup last wrote an archive, Unix time."),
+    ("servarr_backup_last_size_bytes", "gauge", (),
+     "Size of the last state backup archive."),
+    ("servarr_library_review_items", "gauge", (),
+     "Titles that carry the review tag (the Up for removal collection)."),
+    ("servarr_library_review_bytes", "gauge", (),
+     "Size of the titles that carry the review tag."),
+    ("servarr_library_review_past_grace", "gauge", (),
+     "Titles past their grace period, for a person to delete."),
     ("servarr_arr_queue_items", "gauge", (INSTANCE_LABEL,),
      "Items in the Radarr/Sonarr instance's queue."),
     ("servarr_library_items", "gauge", (INSTANCE_LABEL,),
@@ -277,7 +320,11 @@ def prometheus_text(state):
         for metric, key in (("servarr_seedbox_used_bytes", "used_bytes"), ("servarr_seedbox_free_bytes", "free_bytes"),
                             ("servarr_seedbox_size_bytes", "size_bytes"), ("servarr_seedbox_used_ratio", "used_ratio"),
                             ("servarr_seedbox_last_update_timestamp_seconds", "updated_timestamp_seconds"),
-                            ("servarr_purge_unfinished_intents", "unfinished_intents")):
+                            ("servarr_purge_unfinished_intents", "unfinished_intents"),
+                            ("servarr_seedbox_free_floor_bytes", "free_floor_bytes"),
+                            ("servarr_seedbox_free_short_bytes", "free_short_bytes"),
+                            ("servarr_seedbox_orphaned_bytes", "orphaned_bytes"),
+                            ("servarr_seedbox_quarantine_bytes", "quarantine_bytes")):
             family(metric).add(labels, box.get(key))
         for torrent_state, count in sorted((box.get("torrents") or {}).items()):
             if torrent_state == "total":
@@ -289,6 +336,13 @@ def prometheus_text(state):
                             ("servarr_library_bytes", "library_bytes"), ("servarr_library_candidates", "candidates"),
                             ("servarr_library_candidate_bytes", "candidate_bytes")):
             family(metric).add(labels, inst.get(key))
+    backup = state.get("backup") or {}
+    family("servarr_backup_last_success_timestamp_seconds").add({}, backup.get("last_timestamp_seconds"))
+    family("servarr_backup_last_size_bytes").add({}, backup.get("last_size_bytes"))
+    library = state.get("library") or {}
+    for metric, key in (("servarr_library_review_items", "review_items"), ("servarr_library_review_bytes", "review_bytes"),
+                        ("servarr_library_review_past_grace", "review_past_grace")):
+        family(metric).add({}, library.get(key))
     for name, _source, _figure, kind, _help in COUNTERS:
         for label, value in sorted((state.get("counters", {}).get(name) or {}).items()):
             family("servarr_%s_total" % name).add({"seedbox": label} if kind == "seedbox" else {}, value)
