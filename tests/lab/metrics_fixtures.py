@@ -15,7 +15,7 @@ def full_state():
         metrics.job_update("sync", 100, 112.5, False, [
             rec("lftp_mirror", {"fetched_items": 2, "fetched_bytes": 3000}, "box-a"),
             rec("seedbox_info", {"used_bytes": 10, "free_bytes": 90, "size_bytes": 100, "used_ratio": 0.1,
-                                   "torrents": {"seeding": 3, "downloading": 1, "total": 4}}, "box-a")], ["lab"]),
+                                 "torrents": {"seeding": 3, "downloading": 1, "total": 4}}, "box-a")], ["lab"]),
         metrics.job_update("purge", 200, 230, True, [
             rec("arr_history_hashes", {"instances": {"radarr": {"queue_items": 3}, "sonarr": {"queue_items": 1}}}),
             rec("rtorrent_purge", {"removed_torrents": 2, "freed_bytes": 500, "used_bytes_after": 7}, 'we"ird\\box\nname'),

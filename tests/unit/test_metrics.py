@@ -276,6 +276,6 @@ def test_the_sweep_the_floor_the_backup_and_the_review_reach_the_textfile():
 def test_a_backup_in_check_mode_or_a_restore_gives_no_backup_figures():
     from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import run_summary
     assert run_summary.extract("mediaops.servarr.state_backup", {"archive": "/b/x.tar.gz", "size": None})[0]["figures"] == {}
-    [record] = run_summary.extract("mediaops.servarr.state_backup", {"archive": "/b/x.tar.gz", "size": 10, "time": 5.0,
-                                                                      "files": 2})
+    written = {"archive": "/b/x.tar.gz", "size": 10, "time": 5.0, "files": 2}
+    [record] = run_summary.extract("mediaops.servarr.state_backup", written)
     assert record["figures"] == {"backup_bytes": 10, "backup_time": 5.0, "backup_files": 2}
