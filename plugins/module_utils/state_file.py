@@ -100,11 +100,12 @@ def fsync_folder(folder):
 
 def write_atomic(path, text, mode=0o600):
     """Replace ``path`` with ``text`` so that a reader (or a run killed half-way) only ever sees the old file or
-    the new one: a temporary file in the same folder, fsync, chmod ``mode``, rename, fsync of the folder."""
+    the new one: a temporary file in the same folder, fsync, chmod ``mode``, rename, fsync of the folder.
+    ``text`` may be bytes (a .torrent file), written as they are."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
     try:
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

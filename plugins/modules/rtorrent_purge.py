@@ -233,6 +233,27 @@ options:
         Defaults to C(purge.lock) in O(state_dir).
     type: path
     version_added: 0.3.0
+  keep_metainfo:
+    description:
+      - "Before a torrent is erased, keep its metainfo so that a wrong removal can be added again and downloaded
+        again: its C(.torrent), read over SFTP from rTorrent's session folder (C(session.path)), and its file list,
+        saved as C(<HASH>.torrent) and C(<HASH>.json) in C(purged-metainfo) in O(state_dir) (mode 0600, written
+        atomically). The journal's C(removing) record and RV(removed[].metainfo) name the saved file."
+      - The session file is read only when it is a regular file of at most 10 MB; the info-hash must be 40
+        hexadecimal digits before it names a file; the local folder is never followed through a symlink.
+      - Needs the SFTP connection of O(data_removal=sftp) or O(data_removal=rutorrent). Unset, the metainfo is kept
+        when there is one; without one, or when the session folder or a .torrent cannot be read, the removal goes
+        ahead all the same, the module warns and RV(removed[].metainfo_not_kept) says why. V(false) keeps nothing.
+      - Not written in check mode.
+    type: bool
+    version_added: 0.3.0
+  metainfo_keep_days:
+    description:
+      - Kept metainfo (see O(keep_metainfo)) older than this many days is deleted at the start of each run
+        (in check mode only named, in RV(metainfo_expired)), whatever O(keep_metainfo) says.
+    type: float
+    default: 30
+    version_added: 0.3.0
 seealso:
   - module: mediaops.servarr.arr_history_hashes
   - module: mediaops.servarr.seedbox_info
@@ -350,6 +371,30 @@ removed:
       description: Number of files of the torrent.
       type: int
       sample: 3
+    metainfo:
+      description:
+        - The torrent's C(.torrent), saved before its erase as C(<state_dir>/purged-metainfo/<HASH>.torrent) next to
+          C(<HASH>.json) (its name, file list, data path, size, label, seedbox and the .torrent's SHA-256); the
+          journal's C(removing) record names it too. See O(keep_metainfo).
+      type: str
+      returned: when it was kept
+      version_added: 0.3.0
+      sample: /var/lib/servarr/purged-metainfo/0123456789ABCDEF0123456789ABCDEF01234567.torrent
+    metainfo_not_kept:
+      description: Why the torrent's metainfo was not kept (the removal went ahead all the same).
+      type: str
+      returned: when O(keep_metainfo) is not false and it could not be kept
+      version_added: 0.3.0
+      sample: "metainfo not kept: cannot find /home/seeduser/.session/0123456789ABCDEF0123456789ABCDEF01234567.torrent on the seedbox: No such file"
+metainfo_expired:
+  description:
+    - The kept metainfo files (C(<HASH>.torrent), C(<HASH>.json)) older than O(metainfo_keep_days) this run deleted
+      at its start; in check mode, those it would delete.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+  sample: ["0123456789ABCDEF0123456789ABCDEF01234567.json", "0123456789ABCDEF0123456789ABCDEF01234567.torrent"]
 kept:
   description:
     - The imported torrents that stay, with the reason (every torrent that stays with O(verbose_results=true)).
@@ -620,6 +665,7 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclien
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.import_evidence import HASH_RE
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.purge_policy import (
     Policy, disk_free, measured_after, plan, result_entry, used_bytes)
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import purge_metainfo
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import (
     Journal, JournalError, PurgeStopped, StopRequest, execute, measure_after, resume)
 from ansible_collections.mediaops.servarr.plugins.module_utils.state_file import (
@@ -671,6 +717,8 @@ def _argument_problem(p):
     for name in ("verify_timeout", "rtorrent_timeout"):
         if p[name] < 1:
             return "%s must be at least 1 second (got %s)" % (name, p[name])
+    if p["metainfo_keep_days"] < 0:
+        return "metainfo_keep_days must not be negative (got %s)" % p["metainfo_keep_days"]
     if p["rutorrent_batch_size"] < 1:
         return "rutorrent_batch_size must be at least 1 (got %s)" % p["rutorrent_batch_size"]
     if not 1 <= p["sftp_port"] <= 65535:
@@ -717,6 +765,8 @@ def main():
         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         journal=dict(type="path"),
         lock_file=dict(type="path"),
+        keep_metainfo=dict(type="bool"),
+        metainfo_keep_days=dict(type="float", default=purge_metainfo.DEFAULT_KEEP_DAYS),
     )
     module = PurgeModule(
         argument_spec=argument_spec,
@@ -730,7 +780,8 @@ def main():
     p = module.params
     result = dict(changed=False, removed=[], kept=[], kept_counts={}, bytes_freed=0, used_bytes_before=0,
                   used_bytes_after=0, torrents_total=0, resumed=[], locked=False, pending=[],
-                  removed_counts={"policy": 0, "capacity": 0, "free_space": 0}, free_space={})
+                  removed_counts={"policy": 0, "capacity": 0, "free_space": 0}, free_space={},
+                  metainfo_expired=[])
     problem = _argument_problem(p)
     if problem:
         module.fail_json(msg="%s; nothing was removed" % problem, **result)
@@ -775,11 +826,59 @@ def _run(module, journal, result):
             remover.close()
         module.fail_json(msg="%s; nothing was removed" % to_native(exc), **result)
 
+    _expire_metainfo(module, result)
     try:
         _purge(module, client, remover, journal, result)
     finally:   # fail_json and exit_json leave through here too
         if remover is not None:
             remover.close()
+
+
+def _expire_metainfo(module, result):
+    """At the start of each run: the kept metainfo older than metainfo_keep_days goes (in check mode, is only
+    named). A folder that cannot be read is a warning, never a failed purge."""
+    p = module.params
+    try:
+        result["metainfo_expired"] = purge_metainfo.expire(purge_metainfo.folder_of(p["state_dir"]),
+                                                           p["metainfo_keep_days"], check_mode=module.check_mode)
+    except (purge_metainfo.MetainfoError, OSError, IOError) as exc:
+        module.warn("kept metainfo could not be expired: %s" % to_native(exc))
+
+
+def _keeper(module, client, remover):
+    """The purge_metainfo.Keeper of a real run (None with keep_metainfo false). The .torrent is read over the
+    SFTP connection of data_removal sftp or rutorrent; without one (or without rTorrent's session folder, or a
+    metainfo folder that cannot be made) each removal says why its metainfo was not kept, and the run warns."""
+    p = module.params
+    if p["keep_metainfo"] is False:
+        return None
+    folder = purge_metainfo.folder_of(p["state_dir"])
+    sftp, session, why = getattr(remover, "sftp", None), None, None
+    if sftp is None:
+        why = "no SFTP connection to the seedbox (data_removal %s)" % p["data_removal"]
+    else:
+        try:
+            session = client.session_path()
+            if not session:
+                why = "rTorrent runs without a session folder (session.path is empty)"
+        except ServiceError as exc:
+            why = "rTorrent did not tell its session folder: %s" % to_native(exc)
+    if why is None:
+        try:
+            ensure_folder(p["state_dir"])
+            purge_metainfo.ensure_folder(folder)
+        except (StateError, purge_metainfo.MetainfoError, OSError) as exc:
+            why = to_native(exc)
+    if why is not None:
+        module.warn("the metainfo (.torrent and file list) of the removed torrents is not kept: %s" % why)
+        sftp = None
+    return purge_metainfo.Keeper(folder, sftp=sftp, session_dir=session, why=why)
+
+
+def _warn_not_kept(module, keeper):
+    if keeper is not None and keeper.sftp is not None and keeper.not_kept:
+        module.warn("the metainfo of %d removed torrents was not kept, e.g. %s: %s"
+                    % (len(keeper.not_kept), keeper.not_kept[0]["name"], keeper.not_kept[0]["metainfo_not_kept"]))
 
 
 def _data_words(entry):
@@ -899,14 +998,16 @@ def _purge(module, client, remover, journal, result):
         _finish(module, client, result, planned, report)
 
     done = []
+    keeper = _keeper(module, client, remover) if planned else None
     if planned:
         try:
             with StopRequest() as stop:
                 done = execute(client, remover, planned, files, p["data_removal"], p["verify_timeout"], journal,
-                               loaded=torrents, stop=stop, batch_size=p["rutorrent_batch_size"],
+                               loaded=torrents, stop=stop, batch_size=p["rutorrent_batch_size"], keeper=keeper,
                                context={"seedbox": client.transport.description,
                                         "download_root": p["download_root"]})
         except PurgeStopped as stop:
+            _warn_not_kept(module, keeper)
             result["removed"] = stop.done
             result["removed_counts"] = _counts(stop.done)
             result["pending"] = [dict((k, e[k]) for k in ("hash", "name", "data_path", "size_bytes"))
@@ -916,6 +1017,7 @@ def _purge(module, client, remover, journal, result):
             module.fail_json(msg="stopped after %d of %d removals: %s" % (len(stop.done), len(planned),
                                                                           to_native(stop.cause)), **result)
 
+    _warn_not_kept(module, keeper)
     result["removed"] = done
     # the free space after is measured: rTorrent is asked again once every removal is verified
     try:

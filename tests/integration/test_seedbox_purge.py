@@ -112,7 +112,7 @@ def test_check_then_real_then_idempotent(lab):
         assert (stats["history_read"], stats["history_requests"], stats["new_records"]) == ("incremental", 1, 0)
     assert again.task(ARR)["imported_hashes"] == real.task(ARR)["imported_hashes"]
     assert sorted(os.listdir(os.path.join(lab["dir"], "state"))) == [
-        "arr-history-radarr.json", "arr-history-sonarr.json", "purge.lock"]
+        "arr-history-radarr.json", "arr-history-sonarr.json", "purge.lock", "purged-metainfo"]
 
 
 def test_the_cross_seed_sibling_takes_the_data_when_it_goes_too(lab):
@@ -208,3 +208,49 @@ def test_secrets_never_appear_in_output_or_log(lab):
         assert secret not in res.stdout
         assert secret not in res.stderr
         assert secret not in log
+
+
+def test_purge_keeps_the_metainfo_of_each_removed_torrent(lab):
+    """data_removal sftp: each removed torrent's .torrent (byte-identical to rTorrent's session file) and its file
+    list are kept in <state_dir>/purged-metainfo before the erase; the journal's intent names them; check mode
+    writes nothing."""
+    session = os.path.join(lab["dir"], "rtorrent-session")
+    kept_dir = os.path.join(lab["dir"], "state", "purged-metainfo")
+    originals = {}
+    for key in scenario.EXPECTED_PURGED:
+        h = lab["torrents"][key]["hash"]
+        with open(os.path.join(session, h + ".torrent"), "rb") as handle:
+            originals[h] = handle.read()
+
+    check = run_playbook(lab, "playbooks/seedbox_purge.yml", check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    assert not os.path.exists(kept_dir), "check mode wrote metainfo"
+    assert all("metainfo" not in r for r in check.task(PURGE)["removed"])
+
+    real = run_playbook(lab, "playbooks/seedbox_purge.yml")
+    assert real.rc == 0, real.stdout[-3000:]
+    removed = real.task(PURGE)["removed"]
+    assert sorted(r["hash"] for r in removed) == sorted(originals)
+    assert oct(os.stat(kept_dir).st_mode & 0o777) == "0o700"
+    assert sorted(os.listdir(kept_dir)) == sorted(h + ext for h in originals for ext in (".json", ".torrent"))
+    journal = [json.loads(line) for line in open(os.path.join(lab["dir"], "purge-journal.jsonl"))]
+    intents = dict((j["hash"], j) for j in journal if j["event"] == "removing")
+    for entry in removed:
+        h = entry["hash"]
+        saved = os.path.join(kept_dir, h + ".torrent")
+        assert entry["metainfo"] == saved and "metainfo_not_kept" not in entry, entry
+        with open(saved, "rb") as handle:
+            assert handle.read() == originals[h]
+        assert oct(os.stat(saved).st_mode & 0o777) == "0o600"
+        record = json.load(open(os.path.join(kept_dir, h + ".json")))
+        assert record["hash"] == h and record["name"] == entry["name"]
+        assert record["files"] == intents[h]["paths"] and record["files"]
+        assert record["session_file"] == os.path.join(session, h + ".torrent")
+        assert intents[h]["metainfo"] == saved
+    assert real.task(PURGE)["metainfo_expired"] == []
+
+    # nothing left to remove: nothing more kept, nothing expired within the retention
+    before = dict((n, os.stat(os.path.join(kept_dir, n)).st_mtime_ns) for n in os.listdir(kept_dir))
+    again = run_playbook(lab, "playbooks/seedbox_purge.yml")
+    assert again.rc == 0 and again.task(PURGE)["removed"] == []
+    assert dict((n, os.stat(os.path.join(kept_dir, n)).st_mtime_ns) for n in os.listdir(kept_dir)) == before

@@ -539,3 +539,129 @@ def test_nothing_removed_the_listing_read_before_is_the_measure():
     measured_after(report, {"free": 420, "disk_free": 420})
     assert report["message"].endswith("what stays: 1 not_imported (300 B) (measured after the run: 420 B free, "
                                       "180 B short)")
+
+
+# --- keeping the metainfo of what the purge erases -------------------------------------------------------------
+
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs import purge_metainfo  # noqa: E402
+
+HASH_A = "0123456789ABCDEF0123456789ABCDEF01234567"
+HASH_B = "89ABCDEF0123456789ABCDEF0123456789ABCDEF"
+
+
+class FakeSftp:
+    """A seedbox session folder: path -> bytes (a str value is a symlink's target)."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def lstat(self, path):
+        import stat as stat_mod
+        if path not in self.files:
+            raise IOError(2, "No such file")
+        value = self.files[path]
+        st = FakeStat(size=len(value))
+        st.st_mode = (stat_mod.S_IFLNK if isinstance(value, str) else stat_mod.S_IFREG) | 0o600
+        return st
+
+    def open(self, path, mode):
+        import io
+        return io.BytesIO(self.files[path])
+
+
+def test_metainfo_file_names_are_the_upper_case_hash_and_nothing_else():
+    assert purge_metainfo.file_names(HASH_A.lower()) == (HASH_A + ".torrent", HASH_A + ".json")
+    for hostile in ("../" + HASH_A[3:], HASH_A + "/x", HASH_A[:39], HASH_A + "0", "G" * 40, HASH_A + "\n", None):
+        with pytest.raises(purge_metainfo.MetainfoError):
+            purge_metainfo.file_names(hostile)
+
+
+def test_metainfo_is_kept_before_the_intent_and_the_intent_names_it(tmp_path):
+    folder = str(tmp_path / "purged-metainfo")
+    purge_metainfo.ensure_folder(folder)
+    torrent = b"d8:announce3:url4:infod4:name1:aee"
+    sftp = FakeSftp({"/session/%s.torrent" % HASH_A: torrent})
+    keeper = purge_metainfo.Keeper(folder, sftp=sftp, session_dir="/session/", clock=lambda: 0)
+    files = {HASH_A: ["/dl/%s/a.mkv" % HASH_A], HASH_B: ["/dl/%s/b.mkv" % HASH_B]}
+    client = FakeRTorrent([HASH_A, HASH_B])
+    remover = FakeRemover(p for paths in files.values() for p in paths)
+    journal = str(tmp_path / "journal.jsonl")
+    done = execute(client, remover, [entry(HASH_A), entry(HASH_B)], files, "sftp", 60, Journal(journal),
+                   keeper=keeper, context={"seedbox": "https://seedbox/RPC2", "download_root": "/dl"})
+    saved = str(tmp_path / "purged-metainfo" / (HASH_A + ".torrent"))
+    assert done[0]["metainfo"] == saved and "metainfo_not_kept" not in done[0]
+    assert open(saved, "rb").read() == torrent
+    record = json.load(open(str(tmp_path / "purged-metainfo" / (HASH_A + ".json"))))
+    assert record["files"] == files[HASH_A] and record["hash"] == HASH_A and record["seedbox"] == "https://seedbox/RPC2"
+    assert record["torrent_bytes"] == len(torrent) and record["session_file"] == "/session/%s.torrent" % HASH_A
+    # the second one's .torrent is not in the session folder: said, and removed all the same
+    assert "metainfo" not in done[1] and done[1]["metainfo_not_kept"].startswith("metainfo not kept: cannot find")
+    assert client.loaded == set()
+    lines = [json.loads(line) for line in open(journal)]
+    removing = dict((r["hash"], r) for r in lines if r["event"] == "removing")
+    assert removing[HASH_A]["metainfo"] == saved
+    assert removing[HASH_B]["metainfo_not_kept"] == done[1]["metainfo_not_kept"]
+    assert sorted(__import__("os").listdir(folder)) == [HASH_A + ".json", HASH_A + ".torrent"]
+
+
+@pytest.mark.parametrize("files, why", [
+    ({"/s/%s.torrent" % HASH_A: "/etc/shadow"}, "not a regular file"),
+    ({"/s/%s.torrent" % HASH_A: b"d" + b"x" * purge_metainfo.MAX_METAINFO_BYTES + b"e"}, "more than"),
+    ({"/s/%s.torrent" % HASH_A: b"<html>"}, "not a .torrent file"),
+])
+def test_a_hostile_session_file_is_not_kept(tmp_path, files, why):
+    folder = str(tmp_path / "m")
+    purge_metainfo.ensure_folder(folder)
+    keeper = purge_metainfo.Keeper(folder, sftp=FakeSftp(files), session_dir="/s")
+    got = keeper.keep(entry(HASH_A), ["/dl/a"])
+    assert why in got["metainfo_not_kept"] and "metainfo" not in got
+    assert __import__("os").listdir(folder) == []
+
+
+def test_no_sftp_connection_keeps_nothing_and_says_why(tmp_path):
+    keeper = purge_metainfo.Keeper(str(tmp_path), why="no SFTP connection to the seedbox (data_removal local)")
+    got = keeper.keep(entry(HASH_A), ["/dl/a"])
+    assert got["metainfo_not_kept"] == "metainfo not kept: no SFTP connection to the seedbox (data_removal local)"
+
+
+def test_the_metainfo_folder_is_never_a_symlink(tmp_path):
+    import os
+    os.mkdir(str(tmp_path / "elsewhere"))
+    os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "purged-metainfo"))
+    with pytest.raises(purge_metainfo.MetainfoError):
+        purge_metainfo.ensure_folder(str(tmp_path / "purged-metainfo"))
+    keeper = purge_metainfo.Keeper(str(tmp_path / "purged-metainfo"),
+                                   sftp=FakeSftp({"/s/%s.torrent" % HASH_A: b"de"}), session_dir="/s")
+    assert "not a folder" in keeper.keep(entry(HASH_A), [])["metainfo_not_kept"]
+    assert os.listdir(str(tmp_path / "elsewhere")) == []
+    with pytest.raises(purge_metainfo.MetainfoError):
+        purge_metainfo.expire(str(tmp_path / "purged-metainfo"), 30)
+
+
+def test_metainfo_older_than_the_retention_expires_and_nothing_else(tmp_path):
+    import os
+    folder = str(tmp_path / "purged-metainfo")
+    os.mkdir(folder)
+    now = 1000 * 86400.0
+    names = {HASH_A + ".torrent": 31, HASH_A + ".json": 31, HASH_B + ".torrent": 29, HASH_B + ".json": 29,
+             "notes.txt": 99, HASH_A.lower() + ".json": 99, ".%s.torrent.tmp" % HASH_A: 99}
+    for name, age in names.items():
+        path = os.path.join(folder, name)
+        open(path, "w").write("x")
+        os.utime(path, (now - age * 86400, now - age * 86400))
+    os.mkdir(os.path.join(folder, "F" * 40 + ".json"))
+    os.utime(os.path.join(folder, "F" * 40 + ".json"), (0, 0))
+    outside = str(tmp_path / "outside")
+    open(outside, "w").write("x")
+    os.utime(outside, (0, 0))
+    os.symlink(outside, os.path.join(folder, "E" * 40 + ".torrent"))
+    os.utime(os.path.join(folder, "E" * 40 + ".torrent"), (0, 0), follow_symlinks=False)
+
+    before = sorted(os.listdir(folder))
+    assert purge_metainfo.expire(folder, 30, now=now, check_mode=True) == [HASH_A + ".json", HASH_A + ".torrent"]
+    assert sorted(os.listdir(folder)) == before   # check mode deletes nothing
+    assert purge_metainfo.expire(folder, 30, now=now) == [HASH_A + ".json", HASH_A + ".torrent"]
+    assert sorted(os.listdir(folder)) == sorted(set(before) - {HASH_A + ".json", HASH_A + ".torrent"})
+    assert os.path.exists(outside)
+    assert purge_metainfo.expire(folder, 30, now=now) == []
+    assert purge_metainfo.expire(str(tmp_path / "none"), 30, now=now) == []

@@ -318,6 +318,14 @@ class RTorrentClient:
     def erase(self, torrent_hash):
         self.call("d.erase", torrent_hash)
 
+    def session_path(self):
+        """rTorrent's session folder (``session.path``), where it keeps ``<HASH>.torrent`` of every loaded
+        torrent; "" when rTorrent runs without one."""
+        answer = self.call("session.path")
+        if not isinstance(answer, str):
+            raise RTorrentError("rTorrent answered session.path with %r" % (answer,))
+        return answer
+
     def exists(self, torrent_hash):
         """Is the torrent loaded? False only when rTorrent says it knows no such info-hash; any other fault
         (or a wrong answer) raises, so that nothing is deleted on a misunderstanding."""

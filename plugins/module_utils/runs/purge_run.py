@@ -209,7 +209,7 @@ def users_of(torrents, exclude=()):
 
 
 def execute(client, remover, planned, files, data_removal, verify_timeout, journal, clock=time.time,
-            sleep=time.sleep, context=None, stop=None, loaded=None, batch_size=1):
+            sleep=time.sleep, context=None, stop=None, loaded=None, batch_size=1, keeper=None):
     """Remove each entry of ``planned`` (purge_policy.result_entry, in plan order; ``files``: hash -> paths);
     returns the entries done, each with ``data_verified`` set when its data was deleted and checked gone.
     ``context`` (seedbox, download_root) goes into every intent record, so that ``resume`` finishes it only
@@ -220,6 +220,9 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
     they share one wait for ruTorrent's periodic clean-up job; each is finished in the journal as soon as its
     torrent and every one of its paths are verified gone. Whatever happens, the removals already asked are
     verified before the run stops; those that could not be are in PurgeStopped.pending, left to the journal.
+    ``keeper`` (purge_metainfo.Keeper): before its intent is written, each torrent's .torrent and file list are
+    saved, and the intent (and the entry) name the saved file (``metainfo``) or why it was not kept
+    (``metainfo_not_kept``); a metainfo that cannot be kept never stops the removal.
     Raises PurgeStopped."""
     done = []
     gone = set()
@@ -249,6 +252,8 @@ def execute(client, remover, planned, files, data_removal, verify_timeout, journ
                                            "removed" % (entry["name"], used[0][0], used[0][1]))
                     remover.check_parents(paths, entry["data_path"])
                     identity = remover.identity(paths)
+                if keeper is not None:
+                    keeper.keep(entry, paths, context)
                 journal.write(dict(entry, event="removing", paths=paths, identity=identity, **context))
                 if data_removal == "rutorrent" and entry["data"] == "removed":
                     client.rutorrent_remove_with_data(h)
