@@ -188,6 +188,23 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.collect
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.collection_run import CollectionError, read, write
 
 
+def _after_failure(name, done):
+    """What a failed write left: the collection put back, or exactly which ids are still changed."""
+    if done.get("left"):
+        said = "; ".join("%s %s (%s)%s" % (e["was"], e["title"], e["id"], " (perhaps: its request failed)"
+                                             if e.get("uncertain") else "") for e in done["left"])
+        text = ("putting the collection back failed (%s), %d item(s) remain changed: %s"
+                % (done.get("undo_error") or "Jellyfin refused them", len(done["left"]), said))
+    else:
+        text = "the collection was put back as it was"
+        if done.get("deleted_created"):
+            text = "the collection was put back as it was (the collection this run created was deleted again)"
+        if done.get("kept_created"):
+            text = ("the collection was emptied again, but the collection %s this run created (id %s) was kept: %s"
+                    % (name, done.get("collection_id"), done["kept_created"]))
+    return text + " - the next run reads the collection afresh and finishes the job"
+
+
 def main():
     argument_spec = jellyfin_argument_spec()
     argument_spec.update(
@@ -232,12 +249,14 @@ def main():
             done = write(client, name, work, batch_size=p["batch_size"])
         except CollectionError as exc:
             done = exc.done
+            left = done.get("left", [])
             result.update(collection_id=done.get("collection_id"), created=done.get("created", False),
-                          added=done.get("added", []), removed=done.get("removed", []),
-                          refused=done.get("refused", []), requests=client.http.request_count)
-            module.fail_json(msg="%s; done before the failure: %d added, %d removed%s - the next run finishes the "
-                             "rest" % (exc, len(result["added"]), len(result["removed"]),
-                                       ", collection created" if result["created"] else ""), **result)
+                          added=[e for e in left if e["was"] == "added"],
+                          removed=[e for e in left if e["was"] == "removed"],
+                          refused=done.get("refused", []), rolled_back=done.get("rolled_back", False),
+                          left_changed=left, requests=client.http.request_count)
+            result["changed"] = bool(left or result["created"])
+            module.fail_json(msg="%s; %s" % (exc, _after_failure(name, done)), **result)
         result.update(collection_id=done["collection_id"], created=done["created"], deleted=done["deleted"],
                       added=done["added"], removed=done["removed"], refused=done["refused"],
                       members=0 if done["deleted"] else
