@@ -35,6 +35,18 @@ description:
     Jellyfin's own collections folder (the C(boxsets) library); a collection elsewhere (a C([boxset]) folder in a
     media library holds files) is only emptied, with a warning.
   - The first collection makes Jellyfin add a C(Collections) library to C(/Library/VirtualFolders).
+  - A write that fails part-way (a 5xx, a timeout, the collection deleted meanwhile) leaves the collection as it was;
+    the run undoes what it applied (removes what it added, adds back what it removed, in batches with the same
+    one-at-a-time fallback; the failed request is undone too, since Jellyfin may have applied it) and fails, saying
+    what failed and that the collection was put back (RV(rolled_back)). If the undo fails as well, the message and
+    RV(left_changed) name exactly the ids still changed; the next run reads the collection afresh and converges.
+    A member added back goes to the end of Jellyfin's list of members (which Jellyfin shows sorted by name).
+  - When the run created the collection and then failed, the (emptied) collection is deleted again, but only
+    when it lies in Jellyfin's own collections folder, the rule of O(state=absent), since C(DELETE /Items/{id})
+    deletes the folder too; otherwise, or if that delete fails, it is kept empty, the message says so, and the
+    next run finds and uses it (never creates a second one). The C(Collections) library Jellyfin added for it
+    stays. A failed C(POST /Collections) is not undone (it is never retried; if Jellyfin created the collection
+    anyway, the next run finds it).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -165,6 +177,20 @@ members:
   returned: always
   type: int
   sample: 14
+rolled_back:
+  description: After a failed write, the collection is as it was before the run (what was applied was undone).
+  returned: when a write failed
+  type: bool
+  sample: true
+left_changed:
+  description:
+    - After a failed write, the items the undo could not put back - C(was) V(added) or V(removed) by this run;
+      C(uncertain) for the ids of the request that failed, which Jellyfin may or may not have applied. RV(added)
+      and RV(removed) then list these same items.
+  returned: when a write failed
+  type: list
+  elements: dict
+  sample: [{id: 9a72812874dfb85dcbe0bf35cf8a0ab7, title: Dune (1984), was: removed, uncertain: false}]
 warning:
   description: Why O(state=absent) only emptied the collection.
   returned: when the collection could not be deleted safely
@@ -188,11 +214,14 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.collect
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.collection_run import CollectionError, read, write
 
 
+def _perhaps(entry):
+    return " (perhaps: its request failed)" if entry.get("uncertain") else ""
+
+
 def _after_failure(name, done):
     """What a failed write left: the collection put back, or exactly which ids are still changed."""
     if done.get("left"):
-        said = "; ".join("%s %s (%s)%s" % (e["was"], e["title"], e["id"], " (perhaps: its request failed)"
-                                             if e.get("uncertain") else "") for e in done["left"])
+        said = "; ".join("%s %s (%s)%s" % (e["was"], e["title"], e["id"], _perhaps(e)) for e in done["left"])
         text = ("putting the collection back failed (%s), %d item(s) remain changed: %s"
                 % (done.get("undo_error") or "Jellyfin refused them", len(done["left"]), said))
     else:

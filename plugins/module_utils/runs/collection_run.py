@@ -13,6 +13,10 @@
   (``POST|DELETE /Collections/{id}/Items?ids=``). Jellyfin refuses a whole batch with 400 when one id is unknown
   (an item deleted since it was read): the collection is checked to still exist, then that batch is sent again
   one id at a time and the refused ids are reported.
+* A write that fails part-way is undone (``_undo``): what was added is removed, what was removed is added back, the
+  failed request included (both writes are idempotent in Jellyfin), and a collection this run created is deleted
+  again when it lies in Jellyfin's collections folder (``state: absent``'s rule). What could not be put back is
+  named, id by id; the next run plans from a fresh read and converges.
 """
 
 from __future__ import absolute_import, division, print_function
