@@ -144,13 +144,17 @@ deleted:
   type: bool
   sample: false
 added:
-  description: Items that joined (would join) the collection, each Jellyfin C(id) and C(title).
+  description:
+    - Items that joined (would join) the collection, each Jellyfin C(id) and C(title).
+    - After a failed write, only those the undo could not take out again (see RV(left_changed)).
   returned: always
   type: list
   elements: dict
   sample: [{id: 9a72812874dfb85dcbe0bf35cf8a0ab7, title: Dune (1984)}]
 removed:
-  description: Items that left (would leave) the collection.
+  description:
+    - Items that left (would leave) the collection.
+    - After a failed write, only those the undo could not add back (see RV(left_changed)).
   returned: always
   type: list
   elements: dict
