@@ -35,6 +35,18 @@ description:
     Jellyfin's own collections folder (the C(boxsets) library); a collection elsewhere (a C([boxset]) folder in a
     media library holds files) is only emptied, with a warning.
   - The first collection makes Jellyfin add a C(Collections) library to C(/Library/VirtualFolders).
+  - A write that fails part-way (a 5xx, a timeout, the collection deleted meanwhile) leaves the collection as it was;
+    the run undoes what it applied (removes what it added, adds back what it removed, in batches with the same
+    one-at-a-time fallback; the failed request is undone too, since Jellyfin may have applied it) and fails, saying
+    what failed and that the collection was put back (RV(rolled_back)). If the undo fails as well, the message and
+    RV(left_changed) name exactly the ids still changed; the next run reads the collection afresh and converges.
+    A member added back goes to the end of Jellyfin's list of members (which Jellyfin shows sorted by name).
+  - When the run created the collection and then failed, the (emptied) collection is deleted again, but only
+    when it lies in Jellyfin's own collections folder, the rule of O(state=absent), since C(DELETE /Items/{id})
+    deletes the folder too; otherwise, or if that delete fails, it is kept empty, the message says so, and the
+    next run finds and uses it (never creates a second one). The C(Collections) library Jellyfin added for it
+    stays. A failed C(POST /Collections) is not undone (it is never retried; if Jellyfin created the collection
+    anyway, the next run finds it).
 author:
   - mediaops.servarr maintainers (@mediaops)
 extends_documentation_fragment:
@@ -132,13 +144,17 @@ deleted:
   type: bool
   sample: false
 added:
-  description: Items that joined (would join) the collection, each Jellyfin C(id) and C(title).
+  description:
+    - Items that joined (would join) the collection, each Jellyfin C(id) and C(title).
+    - After a failed write, only those the undo could not take out again (see RV(left_changed)).
   returned: always
   type: list
   elements: dict
   sample: [{id: 9a72812874dfb85dcbe0bf35cf8a0ab7, title: Dune (1984)}]
 removed:
-  description: Items that left (would leave) the collection.
+  description:
+    - Items that left (would leave) the collection.
+    - After a failed write, only those the undo could not add back (see RV(left_changed)).
   returned: always
   type: list
   elements: dict
@@ -165,6 +181,20 @@ members:
   returned: always
   type: int
   sample: 14
+rolled_back:
+  description: After a failed write, the collection is as it was before the run (what was applied was undone).
+  returned: when a write failed
+  type: bool
+  sample: true
+left_changed:
+  description:
+    - After a failed write, the items the undo could not put back - C(was) V(added) or V(removed) by this run;
+      C(uncertain) for the ids of the request that failed, which Jellyfin may or may not have applied. RV(added)
+      and RV(removed) then list these same items.
+  returned: when a write failed
+  type: list
+  elements: dict
+  sample: [{id: 9a72812874dfb85dcbe0bf35cf8a0ab7, title: Dune (1984), was: removed, uncertain: false}]
 warning:
   description: Why O(state=absent) only emptied the collection.
   returned: when the collection could not be deleted safely
@@ -186,6 +216,26 @@ from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclien
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions.collection_plan import (
     CollectionPlanError, MAX_BATCH, diff)
 from ansible_collections.mediaops.servarr.plugins.module_utils.runs.collection_run import CollectionError, read, write
+
+
+def _perhaps(entry):
+    return " (perhaps: its request failed)" if entry.get("uncertain") else ""
+
+
+def _after_failure(name, done):
+    """What a failed write left: the collection put back, or exactly which ids are still changed."""
+    if done.get("left"):
+        said = "; ".join("%s %s (%s)%s" % (e["was"], e["title"], e["id"], _perhaps(e)) for e in done["left"])
+        text = ("putting the collection back failed (%s), %d item(s) remain changed: %s"
+                % (done.get("undo_error") or "Jellyfin refused them", len(done["left"]), said))
+    else:
+        text = "the collection was put back as it was"
+        if done.get("deleted_created"):
+            text = "the collection was put back as it was (the collection this run created was deleted again)"
+        if done.get("kept_created"):
+            text = ("the collection was emptied again, but the collection %s this run created (id %s) was kept: %s"
+                    % (name, done.get("collection_id"), done["kept_created"]))
+    return text + " - the next run reads the collection afresh and finishes the job"
 
 
 def main():
@@ -232,12 +282,14 @@ def main():
             done = write(client, name, work, batch_size=p["batch_size"])
         except CollectionError as exc:
             done = exc.done
+            left = done.get("left", [])
             result.update(collection_id=done.get("collection_id"), created=done.get("created", False),
-                          added=done.get("added", []), removed=done.get("removed", []),
-                          refused=done.get("refused", []), requests=client.http.request_count)
-            module.fail_json(msg="%s; done before the failure: %d added, %d removed%s - the next run finishes the "
-                             "rest" % (exc, len(result["added"]), len(result["removed"]),
-                                       ", collection created" if result["created"] else ""), **result)
+                          added=[e for e in left if e["was"] == "added"],
+                          removed=[e for e in left if e["was"] == "removed"],
+                          refused=done.get("refused", []), rolled_back=done.get("rolled_back", False),
+                          left_changed=left, requests=client.http.request_count)
+            result["changed"] = bool(left or result["created"])
+            module.fail_json(msg="%s; %s" % (exc, _after_failure(name, done)), **result)
         result.update(collection_id=done["collection_id"], created=done["created"], deleted=done["deleted"],
                       added=done["added"], removed=done["removed"], refused=done["refused"],
                       members=0 if done["deleted"] else

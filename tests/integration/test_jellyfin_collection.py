@@ -189,14 +189,92 @@ def test_a_failed_read_is_a_failure_never_a_missing_collection(jf, fault):
     assert boxsets(jf) == before and len(writes(jf)) == 3
 
 
-def test_a_write_failure_names_what_was_done(jf):
-    set_faults(jf, {"collection_status": {"add": 500}, "collection_fail_after": 2})
+def collection_writes(jf):
+    """The double's count of collection writes that succeeded (``collection_fail_after`` counts against it)."""
+    path = os.path.join(jf["dir"], "jellyfin.collections.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as handle:
+        return json.load(handle).get("writes", 0)
+
+
+def membership(jf):
+    """The collections exactly as the double keeps them (ids, names, paths, members in Jellyfin's order)."""
+    return json.dumps(boxsets(jf), sort_keys=True)
+
+
+def test_a_write_failure_after_the_first_batch_puts_the_collection_back(jf):
+    # a collection of two; the run adds two more one at a time and the second add fails
+    assert sync(jf, wanted=WANTED[:2])[0].rc == 0
+    before = membership(jf)
+    set_faults(jf, {"collection_status": {"add": 500}, "collection_fail_after": collection_writes(jf) + 1})
+    more = [{"type": "series", "tvdb_id": "900004"}, {"type": "series", "imdb_id": "tt0411008"}]
+    res, task = sync(jf, wanted=WANTED[:2] + more, batch=1)
+    assert res.rc != 0
+    assert "answered HTTP 500" in task["msg"] and "the collection was put back as it was" in task["msg"]
+    assert task["rolled_back"] is True and task["left_changed"] == [] and task["added"] == []
+    assert membership(jf) == before
+    # the first batch went in, the second failed, then both were taken out again (the failed one may have landed)
+    kinds = [(r["body"]["kind"], r["body"]["query"].get("ids")) for r in writes(jf)][-2:]
+    assert sorted(kinds) == sorted(("remove", i) for i in ids(jf, "Lost (2004)", "Night Shift Zero (2015)"))
+
+
+def test_a_failed_first_run_deletes_the_collection_it_created_and_the_next_run_converges(jf):
+    set_faults(jf, {"collection_status": {"add": 500}, "collection_fail_after": 2})   # create, one batch, then 500
     res, task = sync(jf)
     assert res.rc != 0
-    assert "done before the failure: 2 added, 0 removed, collection created" in task["msg"]
+    assert "the collection this run created was deleted again" in task["msg"]
+    assert task["rolled_back"] is True and task["created"] is False and task["collection_id"] is None
+    assert boxsets(jf) == []
+    # create, the first batch, the second (a 500, retried), then both batches out again and the collection deleted
+    kinds = [r["body"]["kind"] for r in writes(jf)]
+    assert kinds[:2] == ["create", "add"] and set(kinds[2:-3]) == {"add"} and kinds[-3:] == ["remove", "remove", "delete"]
     set_faults(jf, {})
     res, task = sync(jf)
-    assert res.rc == 0 and len(task["added"]) == 2 and not task["created"]
+    assert res.rc == 0 and task["changed"] is True and task["created"] and len(task["added"]) == 4
+    res, task = sync(jf)
+    assert res.rc == 0 and task["changed"] is False
+
+
+def test_a_created_collection_that_cannot_be_deleted_is_kept_empty_and_said(jf):
+    set_faults(jf, {"collection_status": {"add": 500, "delete": 500}, "collection_fail_after": 2})
+    res, task = sync(jf)
+    assert res.rc != 0 and task["rolled_back"] is False and task["left_changed"] == []
+    [box] = boxsets(jf)
+    assert box["LinkedChildren"] == [] and task["created"] is True and task["collection_id"] == box["Id"]
+    assert "this run created (id %s) was kept" % box["Id"] in task["msg"]
+    set_faults(jf, {})
+    res, task = sync(jf)   # found, never created twice
+    assert res.rc == 0 and not task["created"] and [b["Id"] for b in boxsets(jf)] == [box["Id"]]
+
+
+def test_a_failed_undo_names_the_ids_left_changed_and_the_next_run_converges(jf):
+    assert sync(jf, wanted=WANTED[:2])[0].rc == 0   # Dune and Gigli
+    dune, gigli = ids(jf, "Dune (1984)", "Gigli (2003)")
+    # both removed, then the first add fails - and so does adding Dune and Gigli back
+    set_faults(jf, {"collection_status": {"add": 500}, "collection_fail_after": collection_writes(jf) + 2})
+    res, task = sync(jf, wanted=WANTED[2:], batch=1)
+    assert res.rc != 0
+    assert "putting the collection back failed" in task["msg"] and "2 item(s) remain changed" in task["msg"]
+    assert "removed Dune (1984) (%s)" % dune in task["msg"] and "removed Gigli (2003) (%s)" % gigli in task["msg"]
+    assert task["rolled_back"] is False
+    assert [(e["id"], e["was"], e["uncertain"]) for e in task["left_changed"]] == \
+        [(dune, "removed", False), (gigli, "removed", False)]
+    assert [e["id"] for e in task["removed"]] == [dune, gigli] and task["added"] == []
+    assert boxsets(jf)[0]["LinkedChildren"] == []
+    set_faults(jf, {})
+    res, task = sync(jf, wanted=WANTED[2:])
+    assert res.rc == 0 and task["changed"] is True and not task["removed"]
+    assert sorted(e["title"] for e in task["added"]) == ["Lost (2004)", "Night Shift Zero (2015)"]
+    res, task = sync(jf, wanted=WANTED[2:])
+    assert res.rc == 0 and task["changed"] is False
+
+
+def test_check_mode_is_not_touched_by_write_faults(jf):
+    set_faults(jf, {"collection_status": {"add": 500, "remove": 500, "create": 500, "delete": 500}})
+    res, task = sync(jf, check=True, diff=True)
+    assert res.rc == 0 and task["changed"] and task["created"] and "rolled_back" not in task
+    assert boxsets(jf) == [] and writes(jf) == []
 
 
 def test_two_collections_of_that_name_fail_and_change_nothing(jf):
