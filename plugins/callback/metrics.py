@@ -41,8 +41,8 @@ description:
     C(servarr_extras_removed_files_total), C(servarr_jellyfin_folders_sent_total); C(servarr_arr_queue_items),
     C(servarr_library_items), C(servarr_library_bytes), C(servarr_library_candidates),
     C(servarr_library_candidate_bytes) (C(arr_instance)); C(servarr_seedbox_free_floor_bytes),
-    C(servarr_seedbox_free_short_bytes), C(servarr_purge_removed_for_free_space_total) (C(seedbox), the purge's
-    free-space floor); C(servarr_seedbox_orphaned_bytes), C(servarr_seedbox_quarantine_bytes),
+    C(servarr_seedbox_free_short_bytes), C(servarr_purge_removed_for_free_space_total) (C(seedbox), the free-space
+    floor of the purge); C(servarr_seedbox_orphaned_bytes), C(servarr_seedbox_quarantine_bytes),
     C(servarr_orphans_moved_bytes_total), C(servarr_orphans_expired_bytes_total) (C(seedbox), the orphan sweep);
     C(servarr_backup_last_success_timestamp_seconds), C(servarr_backup_last_size_bytes) (the state backup);
     C(servarr_library_review_items), C(servarr_library_review_bytes), C(servarr_library_review_past_grace)
