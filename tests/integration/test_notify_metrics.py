@@ -65,7 +65,8 @@ def everything_written(lab, tmp_path, res, ntfy):
         if os.path.exists(path):
             texts.append(open(path).read())
     for folder, _dirs, files in os.walk(str(tmp_path / "state")):
-        texts.extend(open(os.path.join(folder, f)).read() for f in files)
+        # binary files too (the purge keeps each removed torrent's .torrent there): a secret must be in none
+        texts.extend(open(os.path.join(folder, f), "rb").read().decode("utf-8", "replace") for f in files)
     prom = tmp_path / "textfile" / "servarr.prom"
     if prom.exists():
         texts.append(prom.read_text())
