@@ -590,7 +590,25 @@ def dropin(root, unit, text):
     return folder
 
 
-def booted(root, lab_json):
+def converge_booted(machine, inventory):
+    """The role converged through the running system (nsenter into the booted root): a changed schedule reaches
+    systemd without anybody running daemon-reload."""
+    schedule = "*-*-* *:07/15:00"
+    overrides = json.dumps({"servarr_job_overrides": {"jellyfin": {"schedule": schedule}}})
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, "-e", "ansible_servarr_nsenter_pid=%d" % machine.leader,
+                           "-e", overrides, os.path.join(os.path.dirname(os.path.abspath(__file__)), "converge.yml")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    recap = [line for line in proc.stdout.splitlines() if "debian12" in line and "ok=" in line]
+    check(proc.returncode == 0, "the role converged through the booted system (rc %d): %s%s"
+          % (proc.returncode, recap, "" if proc.returncode == 0 else "\n" + proc.stdout[-3000:]))
+    values = machine.show(PREFIX + "jellyfin.timer", "NeedDaemonReload", "TimersCalendar", "ActiveState")
+    check(values.get("NeedDaemonReload") == "no" and "07/15" in values.get("TimersCalendar", "")
+          and values.get("ActiveState") == "active",
+          "the new schedule is live without a manual daemon-reload: %s" % values)
+
+
+def booted(root, lab_json, inventory=None):
     with open(lab_json) as handle:
         lab = json.load(handle)
     nas = lab["nas"]
@@ -649,6 +667,8 @@ def booted(root, lab_json):
               and "cleanup" in sent[0]["body"]["title"] and "exit status 1" in sent[0]["body"]["message"],
               "OnFailure sent the failed cleanup run to ntfy once, with the token: %s"
               % [m["body"].get("message", "")[:200] for m in sent])
+        if inventory:
+            converge_booted(machine, inventory)
     finally:
         machine.stop()
         server.shutdown()
@@ -726,7 +746,7 @@ def main():
     elif action == "installed":
         installed(os.path.realpath(sys.argv[2]), sys.argv[3], sys.argv[4])
     elif action == "booted":
-        booted(os.path.realpath(sys.argv[2]), sys.argv[3])
+        booted(os.path.realpath(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     elif action == "absent":
         absent(sys.argv[2], sys.argv[3], sys.argv[4])
 

@@ -24,6 +24,13 @@ options:
     type: str
     vars:
       - name: ansible_host
+  nsenter_pid:
+    description:
+      - When the root is booted (systemd-nspawn), the pid of its init on this machine - commands then run inside the
+        booted system with C(nsenter), so the role sees a running systemd.
+    type: str
+    vars:
+      - name: ansible_servarr_nsenter_pid
 """
 
 import os
@@ -52,9 +59,16 @@ class Connection(ConnectionBase):
         self._connected = True
         return self
 
+    def _enter(self):
+        """The command prefix that runs a program inside the root: chroot, or nsenter into the booted system."""
+        pid = self.get_option("nsenter_pid")
+        if pid:
+            return ["nsenter", "-t", str(int(pid)), "-m", "-u", "-i", "-n", "-p", "-r", "-w"]
+        return ["chroot", self._root()]
+
     def exec_command(self, cmd, in_data=None, sudoable=False):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        proc = subprocess.Popen(["chroot", self._root(), "/bin/sh", "-c", cmd], stdin=subprocess.PIPE,
+        proc = subprocess.Popen(self._enter() + ["/bin/sh", "-c", cmd], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env())
         stdout, stderr = proc.communicate(in_data)
         return proc.returncode, stdout, stderr
@@ -67,7 +81,7 @@ class Connection(ConnectionBase):
     def put_file(self, in_path, out_path):
         super(Connection, self).put_file(in_path, out_path)
         with open(in_path, "rb") as source:
-            proc = subprocess.Popen(["chroot", self._root(), "dd", "of=" + out_path, "bs=%d" % BUFSIZE, "status=none"],
+            proc = subprocess.Popen(self._enter() + ["dd", "of=" + out_path, "bs=%d" % BUFSIZE, "status=none"],
                                     stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env())
             dummy, stderr = proc.communicate()
         if proc.returncode != 0:
@@ -76,7 +90,7 @@ class Connection(ConnectionBase):
     def fetch_file(self, in_path, out_path):
         super(Connection, self).fetch_file(in_path, out_path)
         with open(out_path, "wb") as target:
-            proc = subprocess.Popen(["chroot", self._root(), "dd", "if=" + in_path, "bs=%d" % BUFSIZE, "status=none"],
+            proc = subprocess.Popen(self._enter() + ["dd", "if=" + in_path, "bs=%d" % BUFSIZE, "status=none"],
                                     stdout=target, stderr=subprocess.PIPE, env=self._env())
             dummy, stderr = proc.communicate()
         if proc.returncode != 0:
