@@ -28,7 +28,8 @@ import json
 import re
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.httpclient import HttpClient, ServiceError
-from ansible_collections.mediaops.servarr.plugins.module_utils.text import (  # noqa: F401 (shorten_line: used here before)
+# SHORTENED_MARK and shorten_line lived here before module_utils/text.py: still importable from this module
+from ansible_collections.mediaops.servarr.plugins.module_utils.text import (  # pylint: disable=unused-import
     SHORTENED_MARK, shorten, shorten_line)
 
 try:

@@ -29,7 +29,7 @@ import time
 
 from ansible_collections.mediaops.servarr.plugins.module_utils.clients.ssh import SshError, connect
 from ansible_collections.mediaops.servarr.plugins.module_utils.decisions import orphans as decide
-from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import Journal, JournalError
+from ansible_collections.mediaops.servarr.plugins.module_utils.runs.purge_run import Journal
 
 # What one listing record costs at most (type, size, two times, device, the name) - used to bound the read.
 _RECORD_MAX = 4096 + 64
